@@ -1,0 +1,139 @@
+#include "arp/arp_service.hpp"
+
+#include <cstring>
+
+#include "wire/ethernet.hpp"
+
+namespace lanetcp::arp {
+
+using wire::ArpFields;
+using wire::ArpOp;
+using wire::Ipv4Addr;
+using wire::MacAddr;
+
+ArpService::ArpService(const Interface& ifc, TxQueue& tx, Counters& counters, rte_mempool* pool,
+                       const ArpConfig& config)
+    : ifc_(ifc), tx_(tx), counters_(counters), pool_(pool), cache_(config.params) {
+    for (const StaticArpEntry& e : config.static_entries) cache_.add_permanent(e.ip, e.mac);
+}
+
+ArpService::~ArpService() { shutdown(); }
+
+void ArpService::drop(rte_mbuf* m, Drop reason) noexcept {
+    counters_.drop(reason);
+    rte_pktmbuf_free(m);
+}
+
+void ArpService::input(rte_mbuf* m, const wire::ArpView& arp, TimeNs now, bool from_peer) {
+    const ArpFields f = arp.fields();
+    if (f.op == ArpOp::request)
+        counters_.arp_rx_requests.add();
+    else
+        counters_.arp_rx_replies.add();
+
+    if (f.sender_mac.is_multicast() || f.sender_mac.is_zero() || f.sender_mac == ifc_.mac ||
+        f.sender_ip == ifc_.ip() || f.sender_ip.is_multicast() || f.sender_ip.is_limited_broadcast()) {
+        // Our own frames echoed back, or someone claiming our address: never
+        // let them overwrite a neighbour entry.
+        return drop(m, Drop::arp_bad_sender);
+    }
+
+    const bool for_us = f.target_ip == ifc_.ip();
+
+    if (f.sender_ip.is_any()) {
+        // RFC 5227 probe: answer if it asks for our address, learn nothing.
+        if (for_us && f.op == ArpOp::request && !from_peer) return reply_in_place(m, f);
+        return drop(m, for_us ? Drop::arp_bad_sender : Drop::arp_not_for_us);
+    }
+
+    // RFC 826 "merge": update any entry for the sender; add one only when
+    // the packet was meant for us.
+    bool known = cache_.learn(f.sender_ip, f.sender_mac, for_us, now, [&](Packet p, MacAddr mac) {
+        transmit(static_cast<rte_mbuf*>(p), mac);
+    });
+    if (known && !from_peer) share_with_peers(m);
+
+    if (from_peer) return rte_pktmbuf_free(m);
+    if (f.op == ArpOp::request && for_us) return reply_in_place(m, f);
+    if (f.op == ArpOp::reply && for_us) return rte_pktmbuf_free(m);
+    return drop(m, Drop::arp_not_for_us);
+}
+
+void ArpService::reply_in_place(rte_mbuf* m, const ArpFields& request) {
+    // The request's buffer becomes the reply: same length, fields rewritten.
+    auto* p = rte_pktmbuf_mtod(m, std::uint8_t*);
+    wire::emit_ethernet(p, request.sender_mac, ifc_.mac, wire::ethertype::arp);
+    wire::emit_arp(p + wire::kEthernetHeaderLen,
+                   ArpFields{ArpOp::reply, ifc_.mac, ifc_.ip(), request.sender_mac, request.sender_ip});
+    m->ol_flags = 0;
+    counters_.arp_tx_replies.add();
+    tx_.push(m);
+}
+
+void ArpService::share_with_peers(rte_mbuf* m) {
+    for (rte_ring* peer : peers_) {
+        rte_mbuf* copy = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+        if (copy == nullptr) {
+            counters_.drop(Drop::tx_no_mbuf);
+            continue;
+        }
+        // A full inbox only delays learning on that lcore: it will ask itself.
+        if (rte_ring_enqueue(peer, copy) != 0) rte_pktmbuf_free(copy);
+    }
+}
+
+void ArpService::send_request(Ipv4Addr target, const MacAddr* unicast) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) {
+        counters_.drop(Drop::tx_no_mbuf);
+        return;
+    }
+    // Pad to the Ethernet minimum: not every PMD pads short frames itself.
+    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, wire::kEthernetMinFrameLen));
+    std::memset(p, 0, wire::kEthernetMinFrameLen);
+    wire::emit_ethernet(p, unicast ? *unicast : MacAddr::broadcast(), ifc_.mac, wire::ethertype::arp);
+    wire::emit_arp(p + wire::kEthernetHeaderLen, ArpFields{ArpOp::request, ifc_.mac, ifc_.ip(), MacAddr{}, target});
+    counters_.arp_tx_requests.add();
+    tx_.push(m);
+}
+
+void ArpService::announce() { send_request(ifc_.ip(), nullptr); }
+
+void ArpService::transmit(rte_mbuf* m, MacAddr dst) {
+    auto* eth = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, wire::kEthernetHeaderLen));
+    if (eth == nullptr) return drop(m, Drop::tx_no_mbuf); // no headroom: a bug upstream, but never a crash
+    wire::emit_ethernet(eth, dst, ifc_.mac, wire::ethertype::ipv4);
+    tx_.push(m);
+}
+
+void ArpService::output_broadcast(rte_mbuf* m) { transmit(m, MacAddr::broadcast()); }
+
+void ArpService::output(rte_mbuf* m, Ipv4Addr next_hop, TimeNs now) {
+    auto r = cache_.resolve(next_hop, m, now);
+    if (r.overflowed != nullptr) drop(static_cast<rte_mbuf*>(r.overflowed), Drop::arp_queue_overflow);
+    switch (r.status) {
+    case ArpCache::Status::ready:
+        if (r.send_probe) send_request(next_hop, &r.mac);
+        return transmit(m, r.mac);
+    case ArpCache::Status::send_request:
+        return send_request(next_hop, nullptr);
+    case ArpCache::Status::queued:
+        return;
+    case ArpCache::Status::table_full:
+        return drop(m, Drop::arp_table_full);
+    }
+}
+
+void ArpService::tick(TimeNs now) {
+    if (now < next_tick_) return;
+    next_tick_ = now + kTickInterval;
+    cache_.tick(
+        now, [&](Ipv4Addr ip, const MacAddr* unicast) { send_request(ip, unicast); },
+        [&](Packet p) { drop(static_cast<rte_mbuf*>(p), Drop::arp_unresolved); });
+}
+
+void ArpService::shutdown() {
+    cache_.drain([&](Packet p) { drop(static_cast<rte_mbuf*>(p), Drop::arp_unresolved); });
+}
+
+} // namespace lanetcp::arp

@@ -1,0 +1,236 @@
+#include "config/config.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <string_view>
+#include <toml++/toml.h>
+
+namespace lanetcp {
+
+namespace {
+
+// Reads a TOML document section by section, so that a key nobody asked for
+// is reported instead of silently ignored.
+class Reader {
+public:
+    Reader(const toml::table& table, std::string origin, std::string prefix)
+        : table_(table), origin_(std::move(origin)), prefix_(std::move(prefix)) {}
+
+    ~Reader() noexcept(false) {
+        if (std::uncaught_exceptions() > 0) return;
+        for (auto&& [key, _] : table_) {
+            if (!seen_.contains(std::string(key.str())))
+                throw ConfigError(fmt::format("{}: unknown key '{}{}'", origin_, prefix_, key.str()));
+        }
+    }
+
+    const toml::node* take(std::string_view key) {
+        seen_.emplace(key);
+        return table_.get(key);
+    }
+
+    std::string name(std::string_view key) const { return prefix_ + std::string(key); }
+
+    [[noreturn]] void fail(std::string_view key, std::string_view what) const {
+        throw ConfigError(fmt::format("{}: '{}': {}", origin_, name(key), what));
+    }
+
+    template <class Int>
+    void integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return;
+        auto v = n->value<std::int64_t>();
+        if (!n->is_integer() || !v) fail(key, "expected an integer");
+        if (*v < min || *v > max) fail(key, fmt::format("must be between {} and {}", min, max));
+        out = static_cast<Int>(*v);
+    }
+
+    void number(std::string_view key, double& out, double min, double max) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return;
+        if (!n->is_number()) fail(key, "expected a number");
+        double v = n->value<double>().value_or(0);
+        if (!(v >= min && v <= max)) fail(key, fmt::format("must be between {} and {}", min, max));
+        out = v;
+    }
+
+    void milliseconds(std::string_view key, TimeNs& out, std::int64_t min_ms, std::int64_t max_ms) {
+        std::int64_t ms = static_cast<std::int64_t>(out / kNsPerMs);
+        integer(key, ms, min_ms, max_ms);
+        out = static_cast<TimeNs>(ms) * kNsPerMs;
+    }
+
+    void boolean(std::string_view key, bool& out) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return;
+        if (!n->is_boolean()) fail(key, "expected true or false");
+        out = n->value<bool>().value_or(out);
+    }
+
+    std::optional<std::string> string(std::string_view key) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return std::nullopt;
+        if (!n->is_string()) fail(key, "expected a string");
+        return n->value<std::string>();
+    }
+
+    template <class T>
+    void address(std::string_view key, std::optional<T>& out, std::string_view example) {
+        auto text = string(key);
+        if (!text) return;
+        auto parsed = T::parse(*text);
+        if (!parsed) fail(key, fmt::format("'{}' is not an address like {}", *text, example));
+        out = *parsed;
+    }
+
+    const toml::table* section(std::string_view key) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return nullptr;
+        if (!n->is_table()) fail(key, "expected a table");
+        return n->as_table();
+    }
+
+    const toml::array* array(std::string_view key) {
+        const toml::node* n = take(key);
+        if (n == nullptr) return nullptr;
+        if (!n->is_array()) fail(key, "expected an array");
+        return n->as_array();
+    }
+
+    const std::string& origin() const { return origin_; }
+
+private:
+    const toml::table& table_;
+    std::string origin_;
+    std::string prefix_;
+    std::set<std::string, std::less<>> seen_;
+};
+
+constexpr std::int64_t kU16 = std::numeric_limits<std::uint16_t>::max();
+constexpr std::int64_t kU32 = std::numeric_limits<std::uint32_t>::max();
+
+void read_interface(Reader& r, InterfaceConfig& c) {
+    r.address<wire::Ipv4Prefix>("ip", c.address, "10.9.0.2/24");
+    r.address<wire::Ipv4Addr>("gateway", c.gateway, "10.9.0.1");
+    r.address<wire::MacAddr>("mac", c.mac, "02:00:00:00:00:01");
+    r.integer("dpdk_port", c.dpdk_port, 0, kU16 - 1);
+    r.integer("mtu", c.mtu, 576, 9000);
+}
+
+void read_arp(Reader& r, ArpConfig& c) {
+    r.integer("max_entries", c.params.max_entries, 1, 1 << 20);
+    r.integer("max_pending", c.params.max_pending, 1, 1024);
+    r.integer("retries", c.params.retries, 1, 100);
+    r.milliseconds("reachable_ms", c.params.reachable, 1, 3'600'000);
+    r.milliseconds("retry_ms", c.params.retry, 1, 60'000);
+    r.milliseconds("stale_ms", c.params.stale_lifetime, 1, 86'400'000);
+    r.boolean("gratuitous", c.gratuitous);
+    if (const toml::array* entries = r.array("static")) {
+        for (std::size_t i = 0; i < entries->size(); ++i) {
+            const toml::table* t = (*entries)[i].as_table();
+            std::string where = fmt::format("arp.static[{}].", i);
+            if (t == nullptr) throw ConfigError(fmt::format("{}: '{}': expected a table {{ ip = ..., mac = ... }}",
+                                                            r.origin(), where));
+            Reader er(*t, r.origin(), where);
+            std::optional<wire::Ipv4Addr> ip;
+            std::optional<wire::MacAddr> mac;
+            er.address("ip", ip, "10.9.0.1");
+            er.address("mac", mac, "02:00:00:00:00:01");
+            if (!ip) er.fail("ip", "missing");
+            if (!mac) er.fail("mac", "missing");
+            c.static_entries.push_back({*ip, *mac});
+        }
+    }
+}
+
+void read_engine(Reader& r, EngineConfig& c) {
+    r.integer("burst", c.burst, 1, 512);
+    r.integer("mbufs_per_lcore", c.mbufs_per_lcore, 1023, kU32);
+    r.integer("rx_descriptors", c.rx_descriptors, 64, 32768);
+    r.integer("tx_descriptors", c.tx_descriptors, 64, 32768);
+    r.number("stats_interval", c.stats_interval_s, 0, 86400);
+    r.number("duration", c.duration_s, 0, 365.0 * 86400);
+}
+
+void read_eal(Reader& r, EalConfig& c) {
+    if (const toml::array* args = r.array("args")) {
+        c.args.clear();
+        for (std::size_t i = 0; i < args->size(); ++i) {
+            auto s = (*args)[i].value<std::string>();
+            if (!s) r.fail("args", "expected an array of strings");
+            c.args.push_back(*s);
+        }
+    }
+}
+
+} // namespace
+
+void load_config_text(std::string_view text, const std::string& origin, Config& config) {
+    toml::table doc;
+    try {
+        doc = toml::parse(text, origin);
+    } catch (const toml::parse_error& e) {
+        throw ConfigError(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
+                                      e.description()));
+    }
+    Reader top(doc, origin, "");
+    if (const toml::table* t = top.section("interface")) {
+        Reader r(*t, origin, "interface.");
+        read_interface(r, config.interface);
+    }
+    if (const toml::table* t = top.section("arp")) {
+        Reader r(*t, origin, "arp.");
+        read_arp(r, config.arp);
+    }
+    if (const toml::table* t = top.section("engine")) {
+        Reader r(*t, origin, "engine.");
+        read_engine(r, config.engine);
+    }
+    if (const toml::table* t = top.section("app")) {
+        Reader r(*t, origin, "app.");
+        r.integer("port", config.app.port, 1, kU16);
+    }
+    if (const toml::table* t = top.section("eal")) {
+        Reader r(*t, origin, "eal.");
+        read_eal(r, config.eal);
+    }
+}
+
+void load_config_file(const std::string& path, Config& config) {
+    toml::table doc;
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) throw ConfigError(fmt::format("{}: cannot open config file: {}", path, std::strerror(errno)));
+    std::string text;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    bool failed = std::ferror(f) != 0;
+    std::fclose(f);
+    if (failed) throw ConfigError(fmt::format("{}: cannot read config file", path));
+    load_config_text(text, path, config);
+}
+
+void validate(const Config& config) {
+    const InterfaceConfig& i = config.interface;
+    if (!i.address) throw ConfigError("no IPv4 address: give --ip ADDR/PREFIX or interface.ip in the config file");
+    if (i.address->length == 0 || i.address->length > 30)
+        throw ConfigError(fmt::format("--ip {}: prefix length must be between 1 and 30", i.address->to_string()));
+    wire::Ipv4Addr a = i.address->addr;
+    if (a.is_any() || a.is_multicast() || a.is_loopback() || a.is_limited_broadcast() ||
+        a == i.address->subnet_broadcast() || (a.v & i.address->mask()) == a.v)
+        throw ConfigError(fmt::format("--ip {}: not a usable host address", i.address->to_string()));
+    if (i.gateway && !i.address->contains(*i.gateway))
+        throw ConfigError(fmt::format("--gateway {}: not inside {}", i.gateway->to_string(), i.address->to_string()));
+    if (i.mac && (i.mac->is_multicast() || i.mac->is_zero()))
+        throw ConfigError(fmt::format("--mac {}: must be a unicast address", i.mac->to_string()));
+    if (config.arp.static_entries.size() > config.arp.params.max_entries)
+        throw ConfigError("arp.static has more entries than arp.max_entries");
+}
+
+} // namespace lanetcp

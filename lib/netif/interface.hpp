@@ -1,0 +1,34 @@
+// What every layer on one lcore needs to know about the interface it serves:
+// our addresses, the port and queue it polls, and what the NIC offloads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "wire/addr.hpp"
+
+namespace lanetcp {
+
+struct Interface {
+    std::uint16_t port_id = 0;
+    std::uint16_t queue_id = 0;
+    wire::MacAddr mac{};
+    wire::Ipv4Prefix address{};
+    std::optional<wire::Ipv4Addr> gateway;
+    std::uint16_t mtu = 1500;
+    bool rx_ipv4_checksum = false;
+    bool tx_ipv4_checksum = false;
+
+    wire::Ipv4Addr ip() const noexcept { return address.addr; }
+
+    // Addresses an IPv4 datagram may be sent to and still be ours: RFC 1122
+    // 3.3.6, our unicast address and both broadcast forms.
+    bool accepts(wire::Ipv4Addr dst) const noexcept {
+        return dst == address.addr || dst.is_limited_broadcast() || dst == address.subnet_broadcast();
+    }
+    bool is_broadcast(wire::Ipv4Addr dst) const noexcept {
+        return dst.is_limited_broadcast() || dst == address.subnet_broadcast();
+    }
+};
+
+} // namespace lanetcp

@@ -1,0 +1,86 @@
+#include "stack/lcore.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+namespace lanetcp {
+
+namespace {
+constexpr unsigned kInboxSize = 1024;
+constexpr unsigned kPrefetchAhead = 3;
+} // namespace
+
+Lcore::Lcore(const LcoreParams& params, const Config& config)
+    : lcore_id_(params.lcore_id),
+      interface_(params.interface),
+      pool_(params.pool),
+      clock_(params.clock),
+      burst_(std::min<std::uint16_t>(params.burst, kMaxBurst)),
+      tx_(params.interface.port_id, params.interface.queue_id, counters_),
+      arp_(interface_, tx_, counters_, params.pool, config.arp),
+      ipv4_(interface_, arp_, counters_, params.pool),
+      ethernet_(interface_, arp_, ipv4_, counters_) {
+    // Many producers (every other lcore), one consumer (this one).
+    std::string name = fmt::format("lt_inbox_p{}_q{}", interface_.port_id, interface_.queue_id);
+    inbox_ = rte_ring_create(name.c_str(), kInboxSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (inbox_ == nullptr)
+        throw std::runtime_error(fmt::format("cannot create ring {}: {}", name, rte_strerror(rte_errno)));
+}
+
+Lcore::~Lcore() {
+    shutdown();
+    rte_ring_free(inbox_);
+}
+
+void Lcore::start() {
+    arp_.announce();
+    tx_.flush();
+}
+
+unsigned Lcore::poll_once() {
+    const TimeNs now = clock_.now();
+    const std::uint16_t n = rte_eth_rx_burst(interface_.port_id, interface_.queue_id, rx_burst_.data(), burst_);
+    if (n > 0) {
+        std::uint64_t bytes = 0;
+        for (std::uint16_t i = 0; i < std::min<std::uint16_t>(n, kPrefetchAhead); ++i)
+            rte_prefetch0(rte_pktmbuf_mtod(rx_burst_[i], void*));
+        for (std::uint16_t i = 0; i < n; ++i) {
+            if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(rx_burst_[i + kPrefetchAhead], void*));
+            bytes += rte_pktmbuf_pkt_len(rx_burst_[i]);
+            ethernet_.input(rx_burst_[i], now);
+        }
+        counters_.port_rx_packets.add(n);
+        counters_.port_rx_bytes.add(bytes);
+    }
+    drain_inbox(now);
+    arp_.tick(now);
+    tx_.flush();
+    return n;
+}
+
+void Lcore::drain_inbox(TimeNs now) {
+    // Rarely non-empty: only ARP learned by another lcore arrives here.
+    if (rte_ring_empty(inbox_)) return;
+    void* objs[32];
+    unsigned n = rte_ring_dequeue_burst(inbox_, objs, 32, nullptr);
+    for (unsigned i = 0; i < n; ++i) ethernet_.input_from_peer(static_cast<rte_mbuf*>(objs[i]), now);
+}
+
+void Lcore::run(const std::atomic<bool>& stop) {
+    while (!stop.load(std::memory_order_relaxed)) poll_once();
+}
+
+void Lcore::shutdown() {
+    arp_.shutdown();
+    void* obj = nullptr;
+    while (rte_ring_dequeue(inbox_, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    tx_.flush();
+}
+
+} // namespace lanetcp

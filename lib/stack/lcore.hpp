@@ -1,0 +1,83 @@
+// One lcore's share of the stack: everything on its data path, owned by it
+// alone. poll_once() is one turn of the run-to-completion loop: rx burst,
+// every packet through Ethernet → ARP/IPv4/ICMP, timers, one tx burst.
+// Tests call poll_once() directly on a manual clock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "arp/arp_service.hpp"
+#include "config/config.hpp"
+#include "ipv4/ipv4_layer.hpp"
+#include "l2/ethernet_input.hpp"
+#include "netif/counters.hpp"
+#include "netif/interface.hpp"
+#include "netif/tx_queue.hpp"
+#include "util/clock.hpp"
+
+namespace lanetcp {
+
+struct LcoreParams {
+    unsigned lcore_id = 0;
+    Interface interface;
+    rte_mempool* pool = nullptr;
+    Clock clock = Clock::manual();
+    std::uint16_t burst = 32;
+};
+
+class alignas(64) Lcore {
+public:
+    static constexpr std::uint16_t kMaxBurst = 512;
+
+    Lcore(const LcoreParams& params, const Config& config);
+    ~Lcore();
+    Lcore(const Lcore&) = delete;
+    Lcore& operator=(const Lcore&) = delete;
+
+    // Announces our address and readies timers; call once, before polling.
+    void start();
+
+    // One loop turn; returns how many packets it received.
+    unsigned poll_once();
+
+    // Polls until `stop` is set.
+    void run(const std::atomic<bool>& stop);
+
+    // Frees every packet the lcore still holds (ARP queues, tx batch, inbox).
+    void shutdown();
+
+    // This lcore's inbox, which other lcores write to.
+    rte_ring* inbox() const noexcept { return inbox_; }
+    void set_peers(std::vector<rte_ring*> peers) { arp_.set_peers(std::move(peers)); }
+
+    unsigned lcore_id() const noexcept { return lcore_id_; }
+    Clock& clock() noexcept { return clock_; }
+    const Counters& counters() const noexcept { return counters_; }
+    const Interface& interface() const noexcept { return interface_; }
+    ipv4::Ipv4Layer& ipv4() noexcept { return ipv4_; }
+    const arp::ArpService& arp() const noexcept { return arp_; }
+
+private:
+    void drain_inbox(TimeNs now);
+
+    unsigned lcore_id_;
+    Interface interface_;
+    rte_mempool* pool_;
+    Clock clock_;
+    std::uint16_t burst_;
+    Counters counters_;
+    TxQueue tx_;
+    arp::ArpService arp_;
+    ipv4::Ipv4Layer ipv4_;
+    l2::EthernetInput ethernet_;
+    rte_ring* inbox_ = nullptr;
+    std::array<rte_mbuf*, kMaxBurst> rx_burst_{};
+};
+
+} // namespace lanetcp

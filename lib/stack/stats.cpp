@@ -1,0 +1,40 @@
+#include "stack/stats.hpp"
+
+#include <fmt/format.h>
+
+#include <rte_ethdev.h>
+
+namespace lanetcp {
+
+std::string format_counters(const CounterSnapshot& s) {
+    std::string out;
+    auto line = [&](std::string_view layer, auto... kv) {
+        out += fmt::format("  {:<5}", layer);
+        ((out += fmt::format(" {}={}", kv.first, kv.second)), ...);
+        out += '\n';
+    };
+    using P = std::pair<std::string_view, std::uint64_t>;
+    line("port", P{"rx_packets", s.port_rx_packets}, P{"rx_bytes", s.port_rx_bytes}, P{"tx_packets", s.port_tx_packets},
+         P{"tx_bytes", s.port_tx_bytes});
+    line("arp", P{"rx_requests", s.arp_rx_requests}, P{"rx_replies", s.arp_rx_replies},
+         P{"tx_requests", s.arp_tx_requests}, P{"tx_replies", s.arp_tx_replies});
+    line("ipv4", P{"rx_packets", s.ipv4_rx_packets}, P{"tx_packets", s.ipv4_tx_packets});
+    line("icmp", P{"rx_echo_requests", s.icmp_rx_echo_requests}, P{"tx_echo_replies", s.icmp_tx_echo_replies},
+         P{"tx_echo_requests", s.icmp_tx_echo_requests}, P{"rx_echo_replies", s.icmp_rx_echo_replies});
+    out += fmt::format("  drops total={}", s.total_drops());
+    for (std::size_t i = 0; i < kDropCount; ++i)
+        if (s.drops[i] != 0) out += fmt::format(" {}={}", kDropNames[i], s.drops[i]);
+    out += '\n';
+    return out;
+}
+
+std::string format_port_stats(std::uint16_t port_id) {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(port_id, &st) != 0) return fmt::format("  nic   port {}: statistics unavailable\n", port_id);
+    return fmt::format("  nic   ipackets={} opackets={} ibytes={} obytes={} imissed={} ierrors={} oerrors={} "
+                       "rx_nombuf={}\n",
+                       st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed, st.ierrors, st.oerrors,
+                       st.rx_nombuf);
+}
+
+} // namespace lanetcp

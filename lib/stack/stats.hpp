@@ -1,0 +1,18 @@
+// Human-readable counters: per layer traffic and drops by reason, plus the
+// DPDK port's own statistics (missed, errors, rx_nombuf).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "netif/counters.hpp"
+
+namespace lanetcp {
+
+std::string format_counters(const CounterSnapshot& s);
+
+// The ethdev's own counters for `port_id`, one line.
+std::string format_port_stats(std::uint16_t port_id);
+
+} // namespace lanetcp
