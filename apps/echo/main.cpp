@@ -13,6 +13,7 @@
 
 #include "config/command_line.hpp"
 #include "stack/stack.hpp"
+#include "stack/stats.hpp"
 
 namespace {
 constexpr const char* kName = "lanetcp-echo";
@@ -45,6 +46,12 @@ int main(int argc, char** argv) {
         stack.run();
         unsigned leaked = stack.shutdown();
         fmt::print("lanetcp: stopped; final counters\n{}", stack.format_stats());
+        if (!cl.config.engine.stats_json.empty()) {
+            std::FILE* f = std::fopen(cl.config.engine.stats_json.c_str(), "w");
+            if (f == nullptr) throw std::runtime_error("cannot write " + cl.config.engine.stats_json);
+            std::fputs(counters_json(stack.final_snapshot(), leaked).c_str(), f);
+            std::fclose(f);
+        }
         if (leaked != 0) {
             fmt::print(stderr, "{}: error: {} mbuf(s) not returned to their pool at shutdown\n", kName, leaked);
             rc = 3;

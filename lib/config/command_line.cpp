@@ -52,6 +52,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
     std::optional<std::uint16_t> dpdk_port, mtu, port;
     std::optional<double> stats_interval, duration;
     std::vector<std::string> arp_static;
+    std::optional<std::string> stats_json;
     app.add_option("--config", config_file, "TOML configuration file (see config/)");
     app.add_option("--ip", ip, "Our address and prefix, e.g. 10.9.0.2/24");
     app.add_option("--gateway", gateway, "Default gateway, e.g. 10.9.0.1");
@@ -63,8 +64,22 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
         ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--duration", duration, "Stop after S seconds (0: run until SIGINT/SIGTERM)")
         ->check(CLI::Range(0.0, 365.0 * 86400));
+    app.add_option("--stats-json", stats_json, "Write the final counters to FILE as JSON");
     app.add_option("--arp-static", arp_static, "Static ARP entry IP=MAC (repeatable)");
     if (add_flags) add_flags(app);
+
+    if (split == argc) {
+        // No `--`: EAL would take app flags as its own and fail obscurely.
+        for (int i = 1; i < argc; ++i) {
+            std::string_view a = argv[i];
+            std::string_view name = a.substr(0, a.find('='));
+            if (name.starts_with("--") && !app.get_options([&](const CLI::Option* o) {
+                                                return o->check_lname(std::string(name.substr(2)));
+                                            }).empty())
+                throw ConfigError(fmt::format("{}: app flags go after `--` (EAL arguments first, then --, then flags)",
+                                              a));
+        }
+    }
 
     std::vector<std::string> app_args;
     for (int i = argc - 1; i > split; --i) app_args.emplace_back(argv[i]); // CLI11 wants them reversed
@@ -89,6 +104,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
     if (port) c.app.port = *port;
     if (stats_interval) c.engine.stats_interval_s = *stats_interval;
     if (duration) c.engine.duration_s = *duration;
+    if (stats_json) c.engine.stats_json = *stats_json;
     for (const auto& s : arp_static) c.arp.static_entries.push_back(parse_static_arp(s));
 
     if (!eal_from_command_line)

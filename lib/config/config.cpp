@@ -156,6 +156,7 @@ void read_engine(Reader& r, EngineConfig& c) {
     r.integer("tx_descriptors", c.tx_descriptors, 64, 32768);
     r.number("stats_interval", c.stats_interval_s, 0, 86400);
     r.number("duration", c.duration_s, 0, 365.0 * 86400);
+    if (auto path = r.string("stats_json")) c.stats_json = *path;
 }
 
 void read_eal(Reader& r, EalConfig& c) {

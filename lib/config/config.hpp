@@ -46,6 +46,7 @@ struct EngineConfig {
     std::uint16_t tx_descriptors = 1024;
     double stats_interval_s = 0;  // 0: print only on exit
     double duration_s = 0;        // 0: run until SIGINT/SIGTERM
+    std::string stats_json;       // file to write final counters to as JSON
 };
 
 struct AppConfig {

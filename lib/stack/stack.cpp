@@ -172,6 +172,7 @@ unsigned Stack::shutdown() {
     shut_down_ = true;
     for (auto& lc : lcores_) lc->shutdown();
     final_stats_ = format_stats();
+    final_snapshot_ = snapshot();
     if (port_started_) drivers::stop_port(port_.port_id);
     lcores_.clear();
     unsigned leaked = 0;

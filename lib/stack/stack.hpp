@@ -43,6 +43,7 @@ public:
     unsigned shutdown();
 
     CounterSnapshot snapshot() const;
+    const CounterSnapshot& final_snapshot() const noexcept { return final_snapshot_; }
     // Counters so far; after shutdown(), those at the moment it stopped.
     std::string format_stats() const;
     const drivers::PortInfo& port() const noexcept { return port_; }
@@ -58,6 +59,7 @@ private:
     std::vector<std::unique_ptr<Lcore>> lcores_;
     bool shut_down_ = false;
     std::string final_stats_;
+    CounterSnapshot final_snapshot_{};
 };
 
 } // namespace lanetcp

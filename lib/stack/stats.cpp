@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <rte_ethdev.h>
 
 namespace lanetcp {
@@ -35,6 +37,21 @@ std::string format_port_stats(std::uint16_t port_id) {
                        "rx_nombuf={}\n",
                        st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed, st.ierrors, st.oerrors,
                        st.rx_nombuf);
+}
+
+std::string counters_json(const CounterSnapshot& s, unsigned mbufs_leaked) {
+    nlohmann::ordered_json counters = nlohmann::ordered_json::object();
+#define LANETCP_JSON_FIELD(name) counters[#name] = s.name;
+    LANETCP_TRAFFIC_COUNTERS(LANETCP_JSON_FIELD)
+#undef LANETCP_JSON_FIELD
+    nlohmann::ordered_json drops = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < kDropCount; ++i) drops[std::string(kDropNames[i])] = s.drops[i];
+    nlohmann::ordered_json doc;
+    doc["counters"] = std::move(counters);
+    doc["drops"] = std::move(drops);
+    doc["drops_total"] = s.total_drops();
+    doc["mbufs_leaked"] = mbufs_leaked;
+    return doc.dump(2) + "\n";
 }
 
 } // namespace lanetcp

@@ -15,4 +15,8 @@ std::string format_counters(const CounterSnapshot& s);
 // The ethdev's own counters for `port_id`, one line.
 std::string format_port_stats(std::uint16_t port_id);
 
+// {"counters": {...}, "drops": {"ipv4.bad_checksum": n, ...}} with every
+// counter and every drop reason, zero or not, for scripts and tests.
+std::string counters_json(const CounterSnapshot& s, unsigned mbufs_leaked);
+
 } // namespace lanetcp
