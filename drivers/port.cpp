@@ -97,6 +97,16 @@ PortInfo start_port(const PortParams& p) {
     if (int rc = rte_eth_macaddr_get(p.port_id, &mac); rc != 0)
         throw PortError(fmt::format("port {}: cannot read MAC address: {}", p.port_id, error_text(rc)));
     info.mac = wire::MacAddr::load(mac.addr_bytes);
+    if (info.mac.is_zero()) {
+        // Devices without an address of their own (net_ring, the in-memory
+        // wire) get a locally administered one, stable per port id, so that
+        // ARP has something to answer with and tests are reproducible.
+        info.mac = wire::MacAddr{{0x02, 0x4c, 0x54, 0x00, static_cast<std::uint8_t>(p.port_id >> 8),
+                                  static_cast<std::uint8_t>(p.port_id & 0xff)}};
+        rte_ether_addr assigned{};
+        info.mac.store(assigned.addr_bytes);
+        rte_eth_dev_default_mac_addr_set(p.port_id, &assigned); // best effort: the ring PMD ignores it
+    }
     return info;
 }
 
