@@ -19,7 +19,6 @@ constexpr unsigned kPrefetchAhead = 3;
 Lcore::Lcore(const LcoreParams& params, const Config& config)
     : lcore_id_(params.lcore_id),
       interface_(params.interface),
-      pool_(params.pool),
       clock_(params.clock),
       burst_(std::min<std::uint16_t>(params.burst, kMaxBurst)),
       tx_(params.interface.port_id, params.interface.queue_id, counters_),

@@ -68,7 +68,6 @@ private:
 
     unsigned lcore_id_;
     Interface interface_;
-    rte_mempool* pool_;
     Clock clock_;
     std::uint16_t burst_;
     Counters counters_;
