@@ -26,10 +26,12 @@ void ArpService::drop(rte_mbuf* m, Drop reason) noexcept {
 
 void ArpService::input(rte_mbuf* m, const wire::ArpView& arp, TimeNs now, bool from_peer) {
     const ArpFields f = arp.fields();
-    if (f.op == ArpOp::request)
-        counters_.arp_rx_requests.add();
-    else
-        counters_.arp_rx_replies.add();
+    if (!from_peer) { // a peer's copy was counted where it arrived
+        if (f.op == ArpOp::request)
+            counters_.arp_rx_requests.add();
+        else
+            counters_.arp_rx_replies.add();
+    }
 
     if (f.sender_mac.is_multicast() || f.sender_mac.is_zero() || f.sender_mac == ifc_.mac ||
         f.sender_ip == ifc_.ip() || f.sender_ip.is_multicast() || f.sender_ip.is_limited_broadcast()) {

@@ -37,13 +37,15 @@ Lcore::~Lcore() {
     rte_ring_free(inbox_);
 }
 
-void Lcore::start() {
+void Lcore::announce() {
     arp_.announce();
     tx_.flush();
 }
 
 unsigned Lcore::poll_once() {
     const TimeNs now = clock_.now();
+    // Neighbours other lcores learned first, so this burst's replies use them.
+    drain_inbox(now);
     const std::uint16_t n = rte_eth_rx_burst(interface_.port_id, interface_.queue_id, rx_burst_.data(), burst_);
     if (n > 0) {
         std::uint64_t bytes = 0;
@@ -57,7 +59,6 @@ unsigned Lcore::poll_once() {
         counters_.port_rx_packets.add(n);
         counters_.port_rx_bytes.add(bytes);
     }
-    drain_inbox(now);
     arp_.tick(now);
     tx_.flush();
     return n;

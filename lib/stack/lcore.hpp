@@ -40,8 +40,8 @@ public:
     Lcore(const Lcore&) = delete;
     Lcore& operator=(const Lcore&) = delete;
 
-    // Announces our address and readies timers; call once, before polling.
-    void start();
+    // Sends a gratuitous ARP for our address; one lcore does it at start.
+    void announce();
 
     // One loop turn; returns how many packets it received.
     unsigned poll_once();

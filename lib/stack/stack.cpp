@@ -157,8 +157,7 @@ void Stack::run() {
                port_.port_id, lcores_.front()->interface().mac.to_string(), port_.mtu, lcores_.size(),
                config_.interface.gateway ? ", gateway " + config_.interface.gateway->to_string() : std::string{});
     std::fflush(stdout);
-    for (auto& lc : lcores_)
-        if (config_.arp.gratuitous) lc->start();
+    if (config_.arp.gratuitous) lcores_.front()->announce();
     for (std::size_t i = 1; i < lcores_.size(); ++i) {
         if (rte_eal_remote_launch(run_worker, lcores_[i].get(), lcores_[i]->lcore_id()) != 0)
             throw std::runtime_error(fmt::format("cannot launch lcore {}", lcores_[i]->lcore_id()));

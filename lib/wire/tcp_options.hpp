@@ -55,7 +55,9 @@ struct TcpOptions {
     std::uint8_t sack_block_count = 0;
     std::array<SackBlock, kTcpMaxSackBlocks> sack_blocks{};
 
-    std::span<const SackBlock> sacks() const noexcept { return {sack_blocks.data(), sack_block_count}; }
+    std::span<const SackBlock> sacks() const noexcept {
+        return {sack_blocks.data(), sack_block_count < kTcpMaxSackBlocks ? sack_block_count : kTcpMaxSackBlocks};
+    }
 
     // `options` is TcpView::options(): the bytes between the fixed header
     // and the data.

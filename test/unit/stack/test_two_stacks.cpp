@@ -96,7 +96,7 @@ TEST(TwoStacks, StaleEntryIsReprobedWithUnicastRequest) {
 
 TEST(TwoStacks, GratuitousArpUpdatesOnlyExistingEntries) {
     TwoStacks s;
-    s.a->start(); // announce
+    s.a->announce();
     s.settle();
     EXPECT_EQ(s.b->arp().cache().find(kA), nullptr) << "RFC 826: not meant for B, no new entry";
     EXPECT_EQ(s.b->counters().dropped(Drop::arp_not_for_us), 1u);
