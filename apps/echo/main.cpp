@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include "config/command_line.hpp"
@@ -25,6 +27,12 @@ int main(int argc, char** argv) {
     try {
         cl = parse_command_line(argc, argv, "lanetcp-echo: answers ARP and ping on a DPDK port (TCP echo on --port)");
         validate(cl.config);
+        // Find out now, not after the run, that the counters could not be saved.
+        if (const auto& path = cl.config.engine.stats_json; !path.empty()) {
+            std::FILE* f = std::fopen(path.c_str(), "w");
+            if (f == nullptr) throw ConfigError(fmt::format("--stats-json {}: {}", path, std::strerror(errno)));
+            std::fclose(f);
+        }
     } catch (const HelpRequested& h) {
         std::fputs(h.text.c_str(), stdout);
         return 0;

@@ -221,15 +221,15 @@ void validate(const Config& config) {
     const InterfaceConfig& i = config.interface;
     if (!i.address) throw ConfigError("no IPv4 address: give --ip ADDR/PREFIX or interface.ip in the config file");
     if (i.address->length == 0 || i.address->length > 30)
-        throw ConfigError(fmt::format("--ip {}: prefix length must be between 1 and 30", i.address->to_string()));
+        throw ConfigError(fmt::format("address {}: prefix length must be between 1 and 30", i.address->to_string()));
     wire::Ipv4Addr a = i.address->addr;
     if (a.is_any() || a.is_multicast() || a.is_loopback() || a.is_limited_broadcast() ||
         a == i.address->subnet_broadcast() || (a.v & i.address->mask()) == a.v)
-        throw ConfigError(fmt::format("--ip {}: not a usable host address", i.address->to_string()));
+        throw ConfigError(fmt::format("address {}: not a usable host address", i.address->to_string()));
     if (i.gateway && !i.address->contains(*i.gateway))
-        throw ConfigError(fmt::format("--gateway {}: not inside {}", i.gateway->to_string(), i.address->to_string()));
+        throw ConfigError(fmt::format("gateway {}: not inside {}", i.gateway->to_string(), i.address->to_string()));
     if (i.mac && (i.mac->is_multicast() || i.mac->is_zero()))
-        throw ConfigError(fmt::format("--mac {}: must be a unicast address", i.mac->to_string()));
+        throw ConfigError(fmt::format("mac {}: must be a unicast address", i.mac->to_string()));
     if (config.arp.static_entries.size() > config.arp.params.max_entries)
         throw ConfigError("arp.static has more entries than arp.max_entries");
 }

@@ -91,6 +91,7 @@ void Ipv4Layer::echo_reply_in_place(rte_mbuf* m, const Ipv4View& ip, TimeNs now)
     const Ipv4Addr requester = ip.src();
     const std::uint8_t tos = ip.tos();
     const auto icmp_len = static_cast<std::uint16_t>(ip.total_length() - ip.header_length());
+    if (wire::kIpv4MinHeaderLen + icmp_len > ifc_.mtu) return drop(m, Drop::ipv4_exceeds_mtu);
     auto* icmp = rte_pktmbuf_mtod_offset(m, std::uint8_t*, m->l2_len + ip.header_length());
     wire::echo_request_to_reply(icmp);
 
@@ -109,6 +110,9 @@ void Ipv4Layer::echo_reply_in_place(rte_mbuf* m, const Ipv4View& ip, TimeNs now)
 }
 
 void Ipv4Layer::output(rte_mbuf* m, wire::Ipv4Fields f, TimeNs now) {
+    // No fragmentation: what does not fit the link is dropped and counted
+    // (an echo request reassembled by the sender's side can be bigger).
+    if (wire::kIpv4MinHeaderLen + f.payload_length > ifc_.mtu) return drop(m, Drop::ipv4_exceeds_mtu);
     auto* hdr = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, wire::kIpv4MinHeaderLen));
     if (hdr == nullptr) return drop(m, Drop::tx_no_mbuf);
     if (f.id == 0) f.id = ++next_id_;

@@ -36,6 +36,7 @@ enum class Drop : std::uint8_t {
     ipv4_bad_source,           // broadcast, multicast, loopback or our own source address
     ipv4_unsupported_protocol, // UDP and everything but ICMP (and TCP once it lands)
     ipv4_no_route,             // off-subnet destination and no gateway
+    ipv4_exceeds_mtu,          // a datagram to send is larger than the MTU: no fragmentation
     icmp_truncated,
     icmp_bad_checksum,
     icmp_broadcast_echo,       // echo to a broadcast address, ignored as Linux does
@@ -71,6 +72,7 @@ inline constexpr std::array<std::string_view, kDropCount> kDropNames = {
     "ipv4.bad_source",
     "ipv4.unsupported_protocol",
     "ipv4.no_route",
+    "ipv4.exceeds_mtu",
     "icmp.truncated",
     "icmp.bad_checksum",
     "icmp.broadcast_echo",
@@ -92,7 +94,6 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(arp_rx_replies)               \
     X(arp_tx_requests)              \
     X(arp_tx_replies)               \
-    X(arp_resolved)                 \
     X(ipv4_rx_packets)              \
     X(ipv4_tx_packets)              \
     X(icmp_rx_echo_requests)        \

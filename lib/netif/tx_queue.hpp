@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -23,6 +24,7 @@ public:
     TxQueue& operator=(const TxQueue&) = delete;
 
     void push(rte_mbuf* m) noexcept {
+        pad_to_minimum(m);
         if (count_ == kCapacity) flush();
         batch_[count_++] = m;
     }
@@ -49,6 +51,16 @@ public:
     std::uint16_t pending() const noexcept { return count_; }
 
 private:
+    // Ethernet's 60-byte minimum (without FCS): NICs pad in hardware, but
+    // software devices (af_packet, tap, pcap) send what they are given.
+    static void pad_to_minimum(rte_mbuf* m) noexcept {
+        constexpr std::uint32_t kMinFrame = 60;
+        const std::uint32_t len = rte_pktmbuf_pkt_len(m);
+        if (len >= kMinFrame) return;
+        char* tail = rte_pktmbuf_append(m, static_cast<std::uint16_t>(kMinFrame - len));
+        if (tail != nullptr) std::memset(tail, 0, kMinFrame - len);
+    }
+
     std::uint16_t port_;
     std::uint16_t queue_;
     Counters& counters_;

@@ -11,7 +11,7 @@ enum class ParseError : std::uint8_t {
     ok = 0,
     truncated,           // buffer shorter than the header (or than a length field says)
     bad_version,         // IPv4 version field is not 4
-    bad_header_length,   // IHL < 5, TCP data offset < 5, or header longer than the buffer
+    bad_header_length,   // IHL < 5 or TCP data offset < 5 (a header past the buffer is `truncated`)
     bad_total_length,    // IPv4 total length < header length or > bytes present
     bad_checksum,
     fragment,            // IPv4 fragment (MF set or offset non-zero): not reassembled
