@@ -55,7 +55,8 @@ struct Ipv4Prefix {
     std::uint8_t length = 32;
 
     constexpr std::uint32_t mask() const noexcept {
-        return length == 0 ? 0u : ~std::uint32_t{0} << (32 - length);
+        // A length over 32 cannot come from parse(); treat it as a host route.
+        return length == 0 ? 0u : length >= 32 ? ~std::uint32_t{0} : ~std::uint32_t{0} << (32 - length);
     }
     constexpr bool contains(Ipv4Addr a) const noexcept { return (a.v & mask()) == (addr.v & mask()); }
     constexpr Ipv4Addr subnet_broadcast() const noexcept { return Ipv4Addr{(addr.v & mask()) | ~mask()}; }
