@@ -1,5 +1,5 @@
-// lanetcp-echo: the stack on one DPDK port. At this stage it answers ARP and
-// ICMP echo (ping); the TCP echo service on --port arrives with the TCP engine.
+// lanetcp-echo: the stack on one DPDK port, answering ARP and ICMP echo
+// (ping) and serving TCP echo on --port (default 7) on every lcore.
 //
 //   lanetcp-echo [EAL args] -- --ip 10.9.0.2/24 [--gateway A] [--config F] ...
 //
@@ -16,6 +16,10 @@
 #include "config/command_line.hpp"
 #include "stack/stack.hpp"
 #include "stack/stats.hpp"
+#include "echo/echo_service.hpp"
+
+#include <memory>
+#include <vector>
 
 namespace {
 constexpr const char* kName = "lanetcp-echo";
@@ -25,7 +29,7 @@ int main(int argc, char** argv) {
     using namespace lanetcp;
     CommandLine cl;
     try {
-        cl = parse_command_line(argc, argv, "lanetcp-echo: answers ARP and ping on a DPDK port (TCP echo on --port)");
+        cl = parse_command_line(argc, argv, "lanetcp-echo: TCP echo on --port, plus ARP and ping, on a DPDK port");
         validate(cl.config);
         // Find out now, not after the run, that the counters could not be saved.
         if (const auto& path = cl.config.engine.stats_json; !path.empty()) {
@@ -51,7 +55,13 @@ int main(int argc, char** argv) {
     try {
         install_signal_handlers();
         Stack stack(cl.config);
+        std::vector<std::unique_ptr<apps::EchoService>> services;
+        stack.for_each_lcore([&](Lcore& lc) {
+            services.push_back(std::make_unique<apps::EchoService>(lc, cl.config.app.port));
+        });
+        fmt::print("lanetcp-echo: TCP echo on port {}\n", cl.config.app.port);
         stack.run();
+        services.clear();
         unsigned leaked = stack.shutdown();
         fmt::print("lanetcp: stopped; final counters\n{}", stack.format_stats());
         if (!cl.config.engine.stats_json.empty()) {

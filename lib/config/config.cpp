@@ -159,6 +159,28 @@ void read_engine(Reader& r, EngineConfig& c) {
     if (auto path = r.string("stats_json")) c.stats_json = *path;
 }
 
+void read_tcp(Reader& r, tcp::TcpConfig& c) {
+    r.integer("max_connections", c.max_connections, 16, 1 << 24);
+    r.integer("chunk_pool", c.chunk_pool, 1024, 1 << 26);
+    r.integer("send_buffer", c.send_buffer, 4096, 1 << 30);
+    r.integer("receive_buffer", c.receive_buffer, 1024, 65535);
+    r.integer("mss", c.mss, 88, 8960);
+    r.milliseconds("min_rto_ms", c.min_rto, 1, 60'000);
+    r.milliseconds("max_rto_ms", c.max_rto, 100, 3'600'000);
+    r.milliseconds("initial_rto_ms", c.initial_rto, 1, 60'000);
+    r.integer("retries2", c.retries2, 1, 255);
+    r.integer("syn_retries", c.syn_retries, 1, 255);
+    r.integer("synack_retries", c.synack_retries, 1, 255);
+    r.milliseconds("time_wait_ms", c.time_wait, 1, 600'000);
+    r.milliseconds("delayed_ack_ms", c.delayed_ack, 1, 500);
+    r.integer("initial_cwnd", c.initial_cwnd, 1, 1000);
+    r.integer("ephemeral_first", c.ephemeral_first, 1, 65535);
+    r.integer("ephemeral_last", c.ephemeral_last, 1, 65535);
+    r.integer("syn_backlog", c.syn_backlog, 1, 1 << 24);
+    if (c.ephemeral_first > c.ephemeral_last)
+        r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");
+}
+
 void read_eal(Reader& r, EalConfig& c) {
     if (const toml::array* args = r.array("args")) {
         c.args.clear();
@@ -192,6 +214,10 @@ void load_config_text(std::string_view text, const std::string& origin, Config& 
     if (const toml::table* t = top.section("engine")) {
         Reader r(*t, origin, "engine.");
         read_engine(r, config.engine);
+    }
+    if (const toml::table* t = top.section("tcp")) {
+        Reader r(*t, origin, "tcp.");
+        read_tcp(r, config.tcp);
     }
     if (const toml::table* t = top.section("app")) {
         Reader r(*t, origin, "app.");

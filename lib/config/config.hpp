@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "arp/arp_cache.hpp"
+#include "tcp/tcp_config.hpp"
 #include "wire/addr.hpp"
 
 namespace lanetcp {
@@ -61,6 +62,7 @@ struct EalConfig {
 struct Config {
     InterfaceConfig interface;
     ArpConfig arp;
+    tcp::TcpConfig tcp;
     EngineConfig engine;
     AppConfig app;
     EalConfig eal;

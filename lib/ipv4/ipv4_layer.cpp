@@ -59,7 +59,8 @@ void Ipv4Layer::input(rte_mbuf* m, TimeNs now) {
     case wire::ipproto::icmp:
         return icmp_input(m, ip, now);
     case wire::ipproto::tcp:
-        return drop(m, Drop::tcp_no_listener);
+        if (tcp_ == nullptr) return drop(m, Drop::tcp_no_listener);
+        return tcp_receive(*tcp_, m, ip, now);
     default:
         return drop(m, Drop::ipv4_unsupported_protocol);
     }
@@ -96,6 +97,7 @@ void Ipv4Layer::echo_reply_in_place(rte_mbuf* m, const Ipv4View& ip, TimeNs now)
     wire::echo_request_to_reply(icmp);
 
     rte_pktmbuf_adj(m, static_cast<std::uint16_t>(m->l2_len + ip.header_length()));
+    m->ol_flags = 0;
     output(m,
            wire::Ipv4Fields{.src = ifc_.ip(),
                             .dst = requester,
@@ -116,11 +118,14 @@ void Ipv4Layer::output(rte_mbuf* m, wire::Ipv4Fields f, TimeNs now) {
     auto* hdr = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, wire::kIpv4MinHeaderLen));
     if (hdr == nullptr) return drop(m, Drop::tx_no_mbuf);
     if (f.id == 0) f.id = ++next_id_;
-    m->ol_flags = 0;
+    // Keep what the transport asked of the NIC (its checksum); drop the rest,
+    // such as receive flags on a reused buffer.
+    m->ol_flags &= RTE_MBUF_F_TX_L4_MASK;
     m->l2_len = wire::kEthernetHeaderLen;
     m->l3_len = wire::kIpv4MinHeaderLen;
+    if (ifc_.tx_ipv4_checksum || (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) != 0) m->ol_flags |= RTE_MBUF_F_TX_IPV4;
     if (ifc_.tx_ipv4_checksum) {
-        m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+        m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
         wire::emit_ipv4(hdr, f, Ipv4View::Checksum::skip);
     } else {
         wire::emit_ipv4(hdr, f);

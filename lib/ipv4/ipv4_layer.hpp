@@ -12,6 +12,12 @@
 #include "util/clock.hpp"
 #include "wire/ipv4.hpp"
 
+namespace lanetcp {
+// TCP's receive side, defined where TCP meets DPDK (lib/api/tcp_glue.cpp).
+class TcpReceiver;
+void tcp_receive(TcpReceiver& r, rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noexcept;
+} // namespace lanetcp
+
 namespace lanetcp::ipv4 {
 
 class Ipv4Layer {
@@ -30,6 +36,11 @@ public:
     // tools. False when no mbuf could be had.
     bool send_echo_request(wire::Ipv4Addr dst, std::uint16_t id, std::uint16_t sequence,
                            std::uint16_t payload_len, TimeNs now);
+
+    void set_tcp(TcpReceiver* tcp) noexcept { tcp_ = tcp; }
+    // The time of the current loop turn, for output paths that have no clock.
+    void set_now(TimeNs now) noexcept { now_ = now; }
+    TimeNs clock_now() const noexcept { return now_; }
 
     // Next hop for `dst`: itself on our subnet, else the gateway.
     std::optional<wire::Ipv4Addr> next_hop(wire::Ipv4Addr dst) const noexcept {
@@ -50,6 +61,8 @@ private:
     Counters& counters_;
     rte_mempool* pool_;
     std::uint16_t next_id_ = 0;
+    TcpReceiver* tcp_ = nullptr;
+    TimeNs now_ = 0;
 };
 
 } // namespace lanetcp::ipv4

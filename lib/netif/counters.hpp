@@ -41,7 +41,17 @@ enum class Drop : std::uint8_t {
     icmp_bad_checksum,
     icmp_broadcast_echo,       // echo to a broadcast address, ignored as Linux does
     icmp_unhandled_type,       // anything but echo request/reply
-    tcp_no_listener,           // TCP before the TCP engine exists
+    tcp_no_listener,           // SYN or segment for a port or connection we do not have (answered with RST)
+    tcp_bad_checksum,
+    tcp_bad_header,            // data offset wrong, or the segment is shorter than its header
+    tcp_bad_option,            // an option with an impossible length
+    tcp_bad_flags,             // SYN+FIN, SYN+RST, no ACK where one is required ...
+    tcp_syn_backlog_full,      // a listener has its maximum of half-open connections
+    tcp_table_full,            // no free control block
+    tcp_out_of_window,         // not acceptable (RFC 9293 3.10.7.4); answered with an ACK
+    tcp_out_of_order,          // ahead of RCV.NXT: no reassembly queue yet, dup ACK sent
+    tcp_data_after_close,      // data after the application closed: answered with RST
+    tcp_bad_ack,               // ACK for data never sent
     tx_queue_full,             // the NIC's tx ring refused the packet
     tx_no_mbuf,                // pool empty when building a reply
     count_
@@ -78,9 +88,26 @@ inline constexpr std::array<std::string_view, kDropCount> kDropNames = {
     "icmp.broadcast_echo",
     "icmp.unhandled_type",
     "tcp.no_listener",
+    "tcp.bad_checksum",
+    "tcp.bad_header",
+    "tcp.bad_option",
+    "tcp.bad_flags",
+    "tcp.syn_backlog_full",
+    "tcp.table_full",
+    "tcp.out_of_window",
+    "tcp.out_of_order",
+    "tcp.data_after_close",
+    "tcp.bad_ack",
     "tx.queue_full",
     "tx.no_mbuf",
 };
+
+// A reason added to Drop without a name would print as "".
+static_assert([] {
+    for (auto n : kDropNames)
+        if (n.empty()) return false;
+    return true;
+}(), "every Drop needs its name in kDropNames");
 
 constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static_cast<std::size_t>(d)]; }
 
@@ -99,7 +126,22 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(icmp_rx_echo_requests)        \
     X(icmp_tx_echo_replies)         \
     X(icmp_tx_echo_requests)        \
-    X(icmp_rx_echo_replies)
+    X(icmp_rx_echo_replies)         \
+    X(tcp_rx_segments)              \
+    X(tcp_tx_segments)              \
+    X(tcp_rx_bytes)                 \
+    X(tcp_tx_bytes)                 \
+    X(tcp_retransmitted_segments)   \
+    X(tcp_fast_retransmits)         \
+    X(tcp_timeouts)                 \
+    X(tcp_active_opens)             \
+    X(tcp_passive_opens)            \
+    X(tcp_established)              \
+    X(tcp_resets_sent)              \
+    X(tcp_resets_received)          \
+    X(tcp_challenge_acks)           \
+    X(tcp_connections_timed_out)    \
+    X(tcp_connections_refused)
 
 struct Counters {
 #define LANETCP_DECLARE_COUNTER(name) Counter name;

@@ -18,6 +18,9 @@ struct Interface {
     std::uint16_t mtu = 1500;
     bool rx_ipv4_checksum = false;
     bool tx_ipv4_checksum = false;
+    bool rx_l4_checksum = false;
+    bool tx_tcp_checksum = false;
+    bool tx_multi_segment = false;
 
     wire::Ipv4Addr ip() const noexcept { return address.addr; }
 

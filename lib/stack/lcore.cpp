@@ -19,12 +19,19 @@ constexpr unsigned kPrefetchAhead = 3;
 Lcore::Lcore(const LcoreParams& params, const Config& config)
     : lcore_id_(params.lcore_id),
       interface_(params.interface),
+      pool_(params.pool),
       clock_(params.clock),
       burst_(std::min<std::uint16_t>(params.burst, kMaxBurst)),
       tx_(params.interface.port_id, params.interface.queue_id, counters_),
       arp_(interface_, tx_, counters_, params.pool, config.arp),
       ipv4_(interface_, arp_, counters_, params.pool),
-      ethernet_(interface_, arp_, ipv4_, counters_) {
+      ethernet_(interface_, arp_, ipv4_, counters_),
+      tcp_output_(interface_, ipv4_, params.pool, counters_,
+                  {interface_.tx_tcp_checksum, interface_.tx_multi_segment}),
+      tcp_(config.tcp, tcp_output_, counters_, params.isn_key ? *params.isn_key : tcp::IsnGenerator::random_key(),
+           interface_.ip(), interface_.mtu, clock_.now()),
+      tcp_receiver_(tcp_, interface_, counters_) {
+    ipv4_.set_tcp(&tcp_receiver_);
     // Many producers (every other lcore), one consumer (this one).
     std::string name = fmt::format("lt_inbox_p{}_q{}", interface_.port_id, interface_.queue_id);
     inbox_ = rte_ring_create(name.c_str(), kInboxSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
@@ -44,6 +51,7 @@ void Lcore::announce() {
 
 unsigned Lcore::poll_once() {
     const TimeNs now = clock_.now();
+    ipv4_.set_now(now);
     // Neighbours other lcores learned first, so this burst's replies use them.
     drain_inbox(now);
     const std::uint16_t n = rte_eth_rx_burst(interface_.port_id, interface_.queue_id, rx_burst_.data(), burst_);
@@ -60,6 +68,7 @@ unsigned Lcore::poll_once() {
         counters_.port_rx_bytes.add(bytes);
     }
     arp_.tick(now);
+    tcp_.advance(now);
     tx_.flush();
     return n;
 }

@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "api/tcp_glue.hpp"
 #include "arp/arp_service.hpp"
 #include "config/config.hpp"
 #include "ipv4/ipv4_layer.hpp"
@@ -19,6 +20,8 @@
 #include "netif/counters.hpp"
 #include "netif/interface.hpp"
 #include "netif/tx_queue.hpp"
+#include "tcp/isn.hpp"
+#include "tcp/tcp_layer.hpp"
 #include "util/clock.hpp"
 
 namespace lanetcp {
@@ -29,6 +32,8 @@ struct LcoreParams {
     rte_mempool* pool = nullptr;
     Clock clock = Clock::manual();
     std::uint16_t burst = 32;
+    // The ISN secret; one per process. Null: a fresh random one.
+    const tcp::IsnGenerator::Key* isn_key = nullptr;
 };
 
 class alignas(64) Lcore {
@@ -61,6 +66,8 @@ public:
     const Counters& counters() const noexcept { return counters_; }
     const Interface& interface() const noexcept { return interface_; }
     ipv4::Ipv4Layer& ipv4() noexcept { return ipv4_; }
+    tcp::TcpLayer& tcp() noexcept { return tcp_; }
+    rte_mempool* pool() const noexcept { return pool_; }
     const arp::ArpService& arp() const noexcept { return arp_; }
 
 private:
@@ -68,6 +75,7 @@ private:
 
     unsigned lcore_id_;
     Interface interface_;
+    rte_mempool* pool_;
     Clock clock_;
     std::uint16_t burst_;
     Counters counters_;
@@ -75,6 +83,9 @@ private:
     arp::ArpService arp_;
     ipv4::Ipv4Layer ipv4_;
     l2::EthernetInput ethernet_;
+    tcp::TcpOutput tcp_output_;
+    tcp::TcpLayer tcp_;
+    TcpReceiver tcp_receiver_;
     rte_ring* inbox_ = nullptr;
     std::array<rte_mbuf*, kMaxBurst> rx_burst_{};
 };

@@ -52,7 +52,7 @@ void init_eal(const std::vector<std::string>& args) {
 
 void cleanup_eal() { rte_eal_cleanup(); }
 
-Stack::Stack(const Config& config) : config_(config) {
+Stack::Stack(const Config& config) : config_(config), isn_key_(tcp::IsnGenerator::random_key()) {
     validate(config_);
     const unsigned lcore_count = rte_lcore_count();
     const unsigned sockets = std::max(1u, rte_socket_count());
@@ -105,6 +105,10 @@ Stack::Stack(const Config& config) : config_(config) {
         lp.interface.mtu = port_.mtu;
         lp.interface.rx_ipv4_checksum = port_.rx_ipv4_checksum;
         lp.interface.tx_ipv4_checksum = port_.tx_ipv4_checksum;
+        lp.interface.rx_l4_checksum = port_.rx_l4_checksum;
+        lp.interface.tx_tcp_checksum = port_.tx_tcp_checksum;
+        lp.interface.tx_multi_segment = port_.multi_segment_tx;
+        lp.isn_key = &isn_key_;
         lp.pool = pp.rx_pools[q];
         lp.clock = Clock::tsc(rte_get_tsc_hz());
         lp.burst = config_.engine.burst;

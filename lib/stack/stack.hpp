@@ -34,6 +34,12 @@ public:
     Stack(const Stack&) = delete;
     Stack& operator=(const Stack&) = delete;
 
+    // Runs `fn` for every lcore, before run(): where apps listen or connect.
+    template <class F>
+    void for_each_lcore(F&& fn) {
+        for (auto& lc : lcores_) fn(*lc);
+    }
+
     // Runs every lcore until stop_requested() or the configured duration;
     // prints counters every stats interval.
     void run();
@@ -53,6 +59,7 @@ private:
     void run_main_lcore(Lcore& lc);
 
     Config config_;
+    tcp::IsnGenerator::Key isn_key_;
     std::vector<rte_mempool*> pools_; // indexed by socket
     drivers::PortInfo port_{};
     bool port_started_ = false;

@@ -23,6 +23,13 @@ std::string format_counters(const CounterSnapshot& s) {
     line("ipv4", P{"rx_packets", s.ipv4_rx_packets}, P{"tx_packets", s.ipv4_tx_packets});
     line("icmp", P{"rx_echo_requests", s.icmp_rx_echo_requests}, P{"tx_echo_replies", s.icmp_tx_echo_replies},
          P{"tx_echo_requests", s.icmp_tx_echo_requests}, P{"rx_echo_replies", s.icmp_rx_echo_replies});
+    line("tcp", P{"rx_segments", s.tcp_rx_segments}, P{"tx_segments", s.tcp_tx_segments}, P{"rx_bytes", s.tcp_rx_bytes},
+         P{"tx_bytes", s.tcp_tx_bytes}, P{"retransmitted", s.tcp_retransmitted_segments},
+         P{"fast_retransmits", s.tcp_fast_retransmits}, P{"timeouts", s.tcp_timeouts});
+    line("tcp", P{"active_opens", s.tcp_active_opens}, P{"passive_opens", s.tcp_passive_opens},
+         P{"established", s.tcp_established}, P{"resets_sent", s.tcp_resets_sent},
+         P{"resets_received", s.tcp_resets_received}, P{"challenge_acks", s.tcp_challenge_acks},
+         P{"timed_out", s.tcp_connections_timed_out}, P{"refused", s.tcp_connections_refused});
     out += fmt::format("  drops total={}", s.total_drops());
     for (std::size_t i = 0; i < kDropCount; ++i)
         if (s.drops[i] != 0) out += fmt::format(" {}={}", kDropNames[i], s.drops[i]);

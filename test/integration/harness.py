@@ -49,6 +49,7 @@ KNOWN_COUNTERS = [
     "port_rx_packets", "port_rx_bytes", "port_tx_packets", "port_tx_bytes", "arp_rx_requests", "arp_rx_replies",
     "arp_tx_requests", "arp_tx_replies", "ipv4_rx_packets", "ipv4_tx_packets",
     "icmp_rx_echo_requests", "icmp_tx_echo_replies", "icmp_tx_echo_requests", "icmp_rx_echo_replies",
+    "tcp_rx_segments", "tcp_tx_segments", "tcp_resets_sent",
 ]
 
 

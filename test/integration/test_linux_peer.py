@@ -93,7 +93,7 @@ def malformed_frames(app_mac, peer_mac):
         ("ipv4.bad_source", bytes(echo(src="127.0.0.1"))),
         ("ipv4.unsupported_protocol", bytes(eth / IP(src=PEER_IP, dst=APP_IP) / UDP(sport=5000, dport=7) /
                                             Raw(b"udp"))),
-        ("tcp.no_listener", bytes(eth / IP(src=PEER_IP, dst=APP_IP) / TCP(sport=5000, dport=7, flags="S"))),
+        ("tcp.no_listener", bytes(eth / IP(src=PEER_IP, dst=APP_IP) / TCP(sport=5000, dport=9, flags="S"))),
         ("icmp.truncated", bytes(eth / IP(src=PEER_IP, dst=APP_IP, proto=1) / Raw(b"\x08\x00\xf7\xff"))),
         ("icmp.bad_checksum", bytes(eth / IP(src=PEER_IP, dst=APP_IP) / ICMP(chksum=0x1234) / Raw(b"z" * 8))),
         ("icmp.broadcast_echo", bytes(Ether(dst=BCAST, src=peer_mac) / IP(src=PEER_IP, dst=SUBNET_BROADCAST) /

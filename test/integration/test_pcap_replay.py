@@ -22,7 +22,7 @@ import harness  # noqa: E402
 sys.path.insert(0, os.path.join(harness.FIXTURES, "pcap"))
 import make_replay_pcap as fx  # noqa: E402
 
-from scapy.layers.inet import ICMP, IP  # noqa: E402
+from scapy.layers.inet import ICMP, IP, TCP  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
 
 CONFIG = os.path.join(harness.FIXTURES, "pcap", "replay.toml")
@@ -80,6 +80,36 @@ def check_echo_reply(checks, what, frame, request):
                  f"bytes {req_icmp_bytes[8:24].hex()}..")
 
 
+def check_rst(checks, what, frame, syn_frame):
+    # RFC 9293 3.10.7.1: the SYN had no ACK, so <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    syn = Ether(syn_frame)
+    e = Ether(frame)
+    checks.check(IP in e and TCP in e, f"{what}: an IPv4/TCP frame", e.summary())
+    if not (IP in e and TCP in e):
+        return
+    checks.eq((e.dst, e.src), (syn.src, syn.dst), f"{what}: ethernet dst/src")
+    checks.eq((e[IP].src, e[IP].dst), (syn[IP].dst, syn[IP].src), f"{what}: IPv4 src/dst")
+    t = e[TCP]
+    checks.eq((t.sport, t.dport), (syn[TCP].dport, syn[TCP].sport), f"{what}: ports swapped")
+    checks.eq(str(t.flags), "RA", f"{what}: flags RST+ACK")
+    checks.eq((t.seq, t.ack), (0, syn[TCP].seq + 1), f"{what}: seq 0, ack SEG.SEQ+1")
+    checks.eq(t.window, 0, f"{what}: window 0")
+    raw = bytes(e[IP])
+    ihl = (raw[0] & 0x0F) * 4
+    seg = raw[ihl:e[IP].len]
+    pseudo = raw[12:20] + bytes([0, 6]) + len(seg).to_bytes(2, "big")
+    checks.eq(inet_sum(pseudo + seg), 0xFFFF, f"{what}: TCP checksum valid")
+
+
+def inet_sum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
 def body(checks):
     harness.require_root(checks)
     frames = fx.build_frames()
@@ -130,6 +160,8 @@ def body(checks):
                 check_arp(checks, what, fr, 2, req.hwsrc, req.hwsrc, req.psrc)
             elif kind == "echo_reply":
                 check_echo_reply(checks, what, fr, f.data)
+            elif kind == "tcp_rst":
+                check_rst(checks, what, fr, f.data)
             elif kind == "arp_request":
                 req = Ether(f.data)
                 check_arp(checks, what, fr, 1, fx.BCAST, ZERO_MAC, req[IP].src)

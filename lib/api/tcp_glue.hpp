@@ -1,0 +1,65 @@
+// Where TCP meets DPDK: segments from IPv4 input become InSegments (the
+// mbuf's payload handed over as a Chunk, not copied), and the platform
+// functions of tcp/platform.hpp build mbufs for what TCP sends: a header
+// mbuf with the payload chained as indirect mbufs on the send queue's data.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include "ipv4/ipv4_layer.hpp"
+#include "netif/counters.hpp"
+#include "netif/interface.hpp"
+#include "tcp/platform.hpp"
+#include "tcp/tcp_layer.hpp"
+
+namespace lanetcp::tcp {
+
+inline rte_mbuf* as_mbuf(PacketBuffer* b) noexcept { return reinterpret_cast<rte_mbuf*>(b); }
+inline PacketBuffer* as_buffer(rte_mbuf* m) noexcept { return reinterpret_cast<PacketBuffer*>(m); }
+
+// The per-lcore transmit side TCP sends through.
+class TcpOutput {
+public:
+    struct Offloads {
+        bool tcp_checksum = false; // the NIC fills TCP checksums
+        bool multi_segment = false; // the NIC sends mbuf chains
+    };
+
+    TcpOutput(const Interface& ifc, ipv4::Ipv4Layer& ipv4, rte_mempool* pool, Counters& counters,
+              Offloads offloads) noexcept
+        : ifc_(ifc), ipv4_(ipv4), pool_(pool), counters_(counters), offloads_(offloads) {}
+
+    void send(const OutSegment& seg) noexcept;
+
+private:
+    const Interface& ifc_;
+    ipv4::Ipv4Layer& ipv4_;
+    rte_mempool* pool_;
+    Counters& counters_;
+    Offloads offloads_;
+};
+
+} // namespace lanetcp::tcp
+
+namespace lanetcp {
+
+// IPv4's hand-off to TCP (declared by the IPv4 layer, see ipv4_layer.hpp).
+class TcpReceiver {
+public:
+    TcpReceiver(tcp::TcpLayer& layer, const Interface& ifc, Counters& counters) noexcept
+        : layer_(layer), ifc_(ifc), counters_(counters) {}
+
+    void receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noexcept;
+
+private:
+    void drop(rte_mbuf* m, Drop reason) noexcept {
+        counters_.drop(reason);
+        rte_pktmbuf_free(m);
+    }
+
+    tcp::TcpLayer& layer_;
+    const Interface& ifc_;
+    Counters& counters_;
+};
+
+} // namespace lanetcp

@@ -1,0 +1,866 @@
+#include "tcp/connection.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/tcp_layer.hpp"
+
+namespace lanetcp::tcp {
+
+using wire::seq_diff;
+using wire::seq_geq;
+using wire::seq_gt;
+using wire::seq_leq;
+using wire::seq_lt;
+namespace tf = wire::tcpflag;
+
+const char* to_string(State s) noexcept {
+    switch (s) {
+    case State::closed: return "CLOSED";
+    case State::listen: return "LISTEN";
+    case State::syn_sent: return "SYN_SENT";
+    case State::syn_received: return "SYN_RECEIVED";
+    case State::established: return "ESTABLISHED";
+    case State::fin_wait_1: return "FIN_WAIT_1";
+    case State::fin_wait_2: return "FIN_WAIT_2";
+    case State::close_wait: return "CLOSE_WAIT";
+    case State::closing: return "CLOSING";
+    case State::last_ack: return "LAST_ACK";
+    case State::time_wait: return "TIME_WAIT";
+    }
+    return "?";
+}
+
+Connection::Connection() noexcept
+    : rtt_(200 * kNsPerMs, 120 * kNsPerSec, 1 * kNsPerSec),
+      rtx_timer_(this, kRetransmit),
+      delack_timer_(this, kDelayedAck),
+      persist_timer_(this, kPersist),
+      time_wait_timer_(this, kTimeWait) {}
+
+// ------------------------------------------------------------ set-up ----
+
+void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, TimeNs now) noexcept {
+    const TcpConfig& cfg = layer.config();
+    layer_ = &layer;
+    tuple_ = tuple;
+    iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
+    rcv_buffer_ = std::min<std::uint32_t>(cfg.receive_buffer, 65535);
+    rtt_ = RttEstimator(cfg.min_rto, cfg.max_rto, cfg.initial_rto);
+    snd_mss_ = 536;
+    (void)now;
+}
+
+void Connection::open_active(TimeNs now) noexcept {
+    state_ = State::syn_sent;
+    layer_->counters().tcp_active_opens.add();
+    send_syn(now);
+}
+
+void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept {
+    irs_ = syn.seq;
+    rcv_nxt_ = syn.seq + 1;
+    rcv_adv_ = rcv_nxt_ + rcv_buffer_;
+    take_peer_options(syn.options);
+    snd_wnd_ = max_snd_wnd_ = syn.window;
+    snd_wl1_ = syn.seq;
+    listener_ = &l;
+    nodelay_ = l.nodelay;
+    state_ = State::syn_received;
+    layer_->counters().tcp_passive_opens.add();
+    send_syn(now);
+}
+
+void Connection::take_peer_options(const wire::TcpOptions& o) noexcept {
+    // RFC 9293 3.7.1: without the option, assume 536; never more than our own.
+    std::uint16_t peer = o.mss ? *o.mss : 536;
+    snd_mss_ = std::max<std::uint16_t>(64, std::min(peer, layer_->local_mss()));
+    // RFC 6928 initial window, RFC 5681 ssthresh "arbitrarily high".
+    cwnd_ = std::min(layer_->config().initial_cwnd * snd_mss_, std::max(2u * snd_mss_, 14600u));
+    if (layer_->config().initial_cwnd > 10) cwnd_ = layer_->config().initial_cwnd * snd_mss_;
+}
+
+// ------------------------------------------------------------- input ----
+
+void Connection::input(InSegment& seg, TimeNs now) noexcept {
+    if (state_ == State::syn_sent) {
+        input_syn_sent(seg, now);
+        seg.payload.release();
+        return;
+    }
+
+    // First check: sequence number (RFC 9293 3.10.7.4).
+    if (!acceptable(seg)) {
+        if (!seg.flags.rst()) {
+            layer_->counters().drop(Drop::tcp_out_of_window);
+            ack_pending_ = true;
+        }
+        seg.payload.release();
+        return;
+    }
+    const bool had_fin = seg.flags.fin();
+    trim_to_window(seg);
+
+    // Second: RST. RFC 5961 3.2: only an exact match resets; anything else
+    // in the window gets a challenge ACK, so a blind attacker has to guess
+    // the exact sequence number.
+    if (seg.flags.rst()) {
+        seg.payload.release();
+        if (seg.seq == rcv_nxt_) {
+            input_rst(seg);
+        } else {
+            layer_->counters().tcp_challenge_acks.add();
+            ack_pending_ = true;
+        }
+        return;
+    }
+
+    // Fourth: SYN in a synchronized state. RFC 5961 4.2: challenge ACK. A
+    // retransmitted SYN in SYN_RECEIVED means our SYN-ACK was lost.
+    if (seg.flags.syn()) {
+        seg.payload.release();
+        if (state_ == State::syn_received && seg.seq + 1 == rcv_nxt_) {
+            send_syn(now);
+            return;
+        }
+        layer_->counters().tcp_challenge_acks.add();
+        ack_pending_ = true;
+        return;
+    }
+
+    // Fifth: ACK.
+    if (!seg.flags.ack()) {
+        layer_->counters().drop(Drop::tcp_bad_flags);
+        seg.payload.release();
+        return;
+    }
+    if (!input_ack(seg, now) || dead_) {
+        seg.payload.release();
+        return;
+    }
+
+    // Seventh: text. Eighth: FIN, once everything before it has arrived.
+    const SeqNum data_end = seg.seq + seg.payload.length;
+    if (seg.payload.length > 0) {
+        input_data(seg, now);
+        if (dead_) return;
+    } else {
+        seg.payload.release();
+    }
+    if (had_fin && seg.flags.fin() && data_end == rcv_nxt_) input_fin(now);
+}
+
+bool Connection::acceptable(const InSegment& seg) const noexcept {
+    const std::uint32_t len = seg.length();
+    const std::int32_t wnd_signed = seq_diff(rcv_adv_, rcv_nxt_);
+    const std::uint32_t wnd = wnd_signed > 0 ? static_cast<std::uint32_t>(wnd_signed) : 0;
+    if (len == 0) {
+        if (wnd == 0) return seg.seq == rcv_nxt_;
+        return wire::seq_in_window(seg.seq, rcv_nxt_, wnd);
+    }
+    // A zero window still takes the ACK, RST and window of a probe at RCV.NXT
+    // (RFC 9293 3.10.7.4 "special allowance"); trim_to_window drops its data.
+    if (wnd == 0) return seg.seq == rcv_nxt_;
+    return wire::seq_in_window(seg.seq, rcv_nxt_, wnd) || wire::seq_in_window(seg.seq + (len - 1), rcv_nxt_, wnd);
+}
+
+bool Connection::trim_to_window(InSegment& seg) noexcept {
+    bool trimmed = false;
+    if (seq_lt(seg.seq, rcv_nxt_)) {
+        std::uint32_t skip = static_cast<std::uint32_t>(seq_diff(rcv_nxt_, seg.seq));
+        if (seg.flags.syn()) {
+            seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::syn.bits)};
+            --skip;
+            seg.seq += 1;
+        }
+        const std::uint32_t cut = std::min(skip, seg.payload.length);
+        seg.payload.trim_front(cut);
+        seg.seq += cut;
+        trimmed = true;
+    }
+    const std::int32_t wnd_signed = seq_diff(rcv_adv_, rcv_nxt_);
+    const std::uint32_t wnd = wnd_signed > 0 ? static_cast<std::uint32_t>(wnd_signed) : 0;
+    const SeqNum right = rcv_nxt_ + wnd;
+    const SeqNum end = seg.seq + seg.payload.length;
+    if (seq_gt(end, right)) {
+        seg.payload.trim_back(static_cast<std::uint32_t>(seq_diff(end, right)));
+        seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::fin.bits)};
+        trimmed = true;
+    }
+    return trimmed;
+}
+
+void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
+    // tcp_rcv_synsent_state_process / RFC 9293 3.10.7.3.
+    const bool ack_ok = seg.flags.ack() && seq_gt(seg.ack, iss_) && seq_leq(seg.ack, snd_max_);
+    if (seg.flags.ack() && !ack_ok) {
+        if (!seg.flags.rst()) layer_->send_reset_for(seg);
+        layer_->counters().drop(Drop::tcp_bad_ack);
+        return;
+    }
+    if (seg.flags.rst()) {
+        if (ack_ok) {
+            layer_->counters().tcp_resets_received.add();
+            layer_->counters().tcp_connections_refused.add();
+            fail(ECONNREFUSED);
+        }
+        return;
+    }
+    if (!seg.flags.syn()) {
+        layer_->counters().drop(Drop::tcp_bad_flags);
+        return;
+    }
+    irs_ = seg.seq;
+    rcv_nxt_ = seg.seq + 1;
+    rcv_adv_ = rcv_nxt_ + rcv_buffer_;
+    take_peer_options(seg.options);
+    snd_wnd_ = max_snd_wnd_ = seg.window;
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = seg.ack;
+    if (!ack_ok) {
+        // Simultaneous open (RFC 9293 3.5, figure 8).
+        state_ = State::syn_received;
+        send_syn(now);
+        return;
+    }
+    if (rtt_timing_ && retransmits_ == 0) rtt_.sample(now - rtt_start_); // Karn: only an unretransmitted SYN
+    rtt_timing_ = false;
+    snd_una_ = seg.ack;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    retransmits_ = 0;
+    backoff_ = 0;
+    layer_->timers().cancel(rtx_timer_);
+    state_ = State::established;
+    layer_->counters().tcp_established.add();
+    pending_.established = true;
+    ack_pending_ = true; // the third segment of the handshake (data may carry it)
+}
+
+void Connection::input_rst(const InSegment&) noexcept {
+    layer_->counters().tcp_resets_received.add();
+    switch (state_) {
+    case State::syn_received:
+        if (listener_ != nullptr) { // back to LISTEN: the half-open connection just goes
+            dead_ = true;
+            app_closed_ = true;
+            state_ = State::closed;
+            return;
+        }
+        layer_->counters().tcp_connections_refused.add();
+        return fail(ECONNREFUSED);
+    case State::established:
+    case State::fin_wait_1:
+    case State::fin_wait_2:
+    case State::close_wait:
+        return fail(ECONNRESET);
+    default: // CLOSING, LAST_ACK, TIME_WAIT: nothing more to lose
+        return fail(app_closed_ ? 0 : ECONNRESET);
+    }
+}
+
+bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
+    if (state_ == State::syn_received) {
+        if (!(seq_lt(snd_una_, seg.ack) && seq_leq(seg.ack, snd_max_))) {
+            layer_->send_reset_for(seg);
+            layer_->counters().drop(Drop::tcp_bad_ack);
+            return false;
+        }
+        state_ = State::established;
+        layer_->counters().tcp_established.add();
+        snd_wnd_ = max_snd_wnd_ = seg.window;
+        snd_wl1_ = seg.seq;
+        snd_wl2_ = seg.ack;
+        layer_->passive_open_done(*this);
+        pending_.established = true;
+    }
+
+    if (seq_gt(seg.ack, snd_max_)) { // acknowledges what was never sent
+        layer_->counters().drop(Drop::tcp_bad_ack);
+        ack_pending_ = true;
+        return false;
+    }
+    // RFC 5961 5.2: an ACK older than any window we could have had.
+    if (seq_lt(seg.ack, snd_una_ - std::max<std::uint32_t>(max_snd_wnd_, 65535))) {
+        layer_->counters().tcp_challenge_acks.add();
+        ack_pending_ = true;
+        return false;
+    }
+
+    const std::uint32_t old_wnd = snd_wnd_;
+    if (seq_lt(snd_una_, seg.ack)) {
+        on_new_ack(static_cast<std::uint32_t>(seq_diff(seg.ack, snd_una_)), seg.ack, now);
+    } else if (seg.ack == snd_una_ && seg.payload.length == 0 && !seg.flags.fin() && seg.window == snd_wnd_ &&
+               seq_lt(snd_una_, snd_max_)) {
+        on_duplicate_ack(now);
+    }
+
+    // Window update (RFC 9293 3.10.7.4, fifth check): only from a segment at
+    // least as new as the one that set it last.
+    if (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, seg.ack))) {
+        snd_wnd_ = seg.window;
+        snd_wl1_ = seg.seq;
+        snd_wl2_ = seg.ack;
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+        if (snd_wnd_ > old_wnd && persist_timer_.armed()) {
+            layer_->timers().cancel(persist_timer_);
+            persist_backoff_ = 0;
+        }
+    }
+    if (persist_timer_.armed()) persist_backoff_ = 0; // the peer answers: keep probing, never give up
+
+    switch (state_) {
+    case State::fin_wait_1:
+        if (our_fin_acked()) {
+            state_ = State::fin_wait_2;
+            // An orphan in FIN_WAIT_2 would wait forever for a FIN that may
+            // never come (Linux's tcp_fin_timeout).
+            if (app_closed_) layer_->timers().arm(time_wait_timer_, now + layer_->config().time_wait);
+        }
+        break;
+    case State::closing:
+        if (our_fin_acked()) enter_time_wait(now);
+        break;
+    case State::last_ack:
+        if (our_fin_acked()) {
+            state_ = State::closed;
+            finish();
+            return false;
+        }
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
+    // Sequence space holds the SYN and FIN too; only data leaves the queue.
+    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const SeqNum data_end = data_start + send_queue_.size();
+    const SeqNum acked_to = seq_lt(ack, data_end) ? ack : data_end;
+    const std::uint32_t data_acked =
+        seq_gt(acked_to, data_start) ? static_cast<std::uint32_t>(seq_diff(acked_to, data_start)) : 0;
+    const std::uint32_t flight_before = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
+    send_queue_.consume(data_acked, layer_->chunks());
+    const std::uint32_t acked = static_cast<std::uint32_t>(seq_diff(ack, snd_una_));
+    snd_una_ = ack;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+
+    if (rtt_timing_ && seq_geq(ack, rtt_seq_)) {
+        rtt_.sample(now - rtt_start_);
+        rtt_timing_ = false;
+    }
+    retransmits_ = 0;
+    backoff_ = 0;
+
+    // Congestion control.
+    if (in_recovery_) {
+        if (seq_geq(ack, recover_)) {
+            // RFC 6582 3.2 step 3, full acknowledgment: deflate the window.
+            const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
+            cwnd_ = std::min(ssthresh_, std::max(flight, static_cast<std::uint32_t>(snd_mss_)) + snd_mss_);
+            in_recovery_ = false;
+            dupacks_ = 0;
+        } else {
+            // Partial acknowledgment: the next hole is lost too; resend it at once.
+            const std::uint32_t outstanding = std::min<std::uint32_t>(snd_mss_, send_queue_.size());
+            if (outstanding > 0) {
+                transmit_data(snd_una_, outstanding, now);
+                layer_->counters().tcp_fast_retransmits.add();
+            }
+            cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
+            cwnd_ = std::max<std::uint32_t>(cwnd_ + snd_mss_, snd_mss_);
+        }
+    } else {
+        dupacks_ = 0;
+        if (cwnd_ < ssthresh_) {
+            // Slow start with appropriate byte counting (RFC 3465, L = 2).
+            cwnd_ += std::min<std::uint32_t>(acked, 2u * snd_mss_);
+        } else {
+            // Congestion avoidance: one MSS per window's worth acknowledged.
+            bytes_acked_ca_ += acked;
+            if (bytes_acked_ca_ >= cwnd_) {
+                bytes_acked_ca_ -= cwnd_;
+                cwnd_ += snd_mss_;
+            }
+        }
+    }
+    (void)flight_before;
+
+    // RFC 6298 5.2 and 5.3.
+    layer_->timers().cancel(rtx_timer_);
+    if (seq_lt(snd_una_, snd_max_)) arm_rto(now);
+
+    if (data_acked > 0) pending_.writable = true;
+}
+
+void Connection::on_duplicate_ack(TimeNs now) noexcept {
+    ++dupacks_;
+    if (in_recovery_) {
+        cwnd_ += snd_mss_; // RFC 6582 3.2 step 4: each dup ACK is a segment that left
+        return;
+    }
+    if (dupacks_ != 3) return;
+    // RFC 5681 3.2 fast retransmit, entering NewReno recovery.
+    const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
+    ssthresh_ = std::max<std::uint32_t>(flight / 2, 2u * snd_mss_);
+    recover_ = snd_max_;
+    in_recovery_ = true;
+    rtt_timing_ = false;
+    const std::uint32_t len = std::min<std::uint32_t>(snd_mss_, send_queue_.size());
+    if (len > 0) transmit_data(snd_una_, len, now);
+    layer_->counters().tcp_fast_retransmits.add();
+    cwnd_ = ssthresh_ + 3u * snd_mss_;
+}
+
+void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
+    if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) {
+        seg.payload.release(); // after the peer's FIN: nothing more can be data
+        return;
+    }
+    if (app_closed_) {
+        // Nobody will read it: tell the peer at once, as Linux does
+        // (tcp_rcv_state_process with RCV_SHUTDOWN on an orphan).
+        seg.payload.release();
+        layer_->counters().drop(Drop::tcp_data_after_close);
+        send_control(tf::rst | tf::ack, snd_nxt_, now);
+        layer_->counters().tcp_resets_sent.add();
+        return fail(ECONNRESET);
+    }
+    if (seg.seq != rcv_nxt_) {
+        // No reassembly queue yet: the sender retransmits; a duplicate ACK
+        // at once lets it do so fast (RFC 5681 4.2).
+        layer_->counters().drop(Drop::tcp_out_of_order);
+        seg.payload.release();
+        ack_pending_ = true;
+        return;
+    }
+    const std::uint32_t len = seg.payload.length;
+    rcv_nxt_ += len;
+    rcv_unconsumed_ += len;
+    layer_->counters().tcp_rx_bytes.add(len);
+    pending_.data = seg.payload;
+    seg.payload = Chunk{};
+    ack_scheduling(len >= snd_mss_, now);
+}
+
+void Connection::input_fin(TimeNs now) noexcept {
+    rcv_nxt_ += 1;
+    ack_pending_ = true;
+    pending_.peer_fin = true;
+    switch (state_) {
+    case State::syn_received:
+    case State::established:
+        state_ = State::close_wait;
+        break;
+    case State::fin_wait_1:
+        if (our_fin_acked())
+            enter_time_wait(now);
+        else
+            state_ = State::closing;
+        break;
+    case State::fin_wait_2:
+        enter_time_wait(now);
+        break;
+    case State::time_wait:
+        layer_->timers().arm(time_wait_timer_, now + layer_->config().time_wait);
+        break;
+    default:
+        break;
+    }
+}
+
+void Connection::enter_time_wait(TimeNs now) noexcept {
+    state_ = State::time_wait;
+    layer_->timers().cancel(rtx_timer_);
+    layer_->timers().cancel(persist_timer_);
+    layer_->timers().arm(time_wait_timer_, now + layer_->config().time_wait);
+    finish();
+}
+
+// ------------------------------------------------------------ output ----
+
+std::uint32_t Connection::unsent_bytes() const noexcept {
+    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const std::int32_t sent = seq_diff(snd_nxt_, data_start);
+    const std::uint32_t sent_data = sent > 0 ? std::min<std::uint32_t>(static_cast<std::uint32_t>(sent), send_queue_.size()) : 0;
+    return send_queue_.size() - sent_data;
+}
+
+bool Connection::send_test(std::uint32_t len, std::uint32_t unsent) const noexcept {
+    // Nagle (RFC 896) and sender-side SWS avoidance (RFC 9293 3.8.6.2.1):
+    // a partial segment goes only when nothing else is waiting on the wire,
+    // it ends the queued data, or it is at least half the largest window.
+    if (len >= snd_mss_) return true;
+    const bool idle = snd_nxt_ == snd_una_;
+    if (len == unsent && (nodelay_ || idle || fin_queued_)) return true;
+    return (nodelay_ || idle) && len >= max_snd_wnd_ / 2;
+}
+
+void Connection::push(TimeNs now) noexcept {
+    if (state_ != State::established && state_ != State::close_wait && state_ != State::fin_wait_1 &&
+        state_ != State::last_ack && state_ != State::closing)
+        return;
+    for (;;) {
+        const std::uint32_t unsent = unsent_bytes();
+        if (unsent == 0) break;
+        const std::uint32_t in_flight = static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_));
+        const std::uint32_t wnd = std::min(snd_wnd_, cwnd_);
+        const std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+        const std::uint32_t len = std::min({static_cast<std::uint32_t>(snd_mss_), unsent, usable});
+        if (len == 0 || !send_test(len, unsent)) break;
+        transmit_data(snd_nxt_, len, now);
+        snd_nxt_ += len;
+        if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+    }
+    send_fin_if_due(now);
+    // Data waits and nothing is in flight to bring an ACK that would move
+    // it: a zero (or too small) window. Probe it (RFC 9293 3.8.6.1).
+    if (unsent_bytes() > 0 && snd_nxt_ == snd_una_ && !rtx_timer_.armed() && !persist_timer_.armed())
+        layer_->timers().arm(persist_timer_, now + rtt_.backed_off(persist_backoff_));
+}
+
+void Connection::send_fin_if_due(TimeNs now) noexcept {
+    if (!fin_queued_ || unsent_bytes() != 0) return;
+    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const SeqNum data_end = data_start + send_queue_.size();
+    if (snd_nxt_ != data_end) return; // sent already, and not being resent
+    if (!fin_sent_) {
+        if (state_ == State::established)
+            state_ = State::fin_wait_1;
+        else if (state_ == State::close_wait)
+            state_ = State::last_ack;
+        else
+            return;
+        fin_sent_ = true;
+        fin_seq_ = data_end;
+    }
+    send_control(tf::fin | tf::ack, fin_seq_, now);
+    snd_nxt_ = fin_seq_ + 1;
+    if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+    if (!rtx_timer_.armed()) arm_rto(now);
+}
+
+void Connection::fill_common(OutSegment& out, TimeNs) noexcept {
+    out.tuple = tuple_;
+    out.ack = rcv_nxt_;
+    out.window = advertised_window();
+    // Whatever we send carries the latest ACK: no separate one is owed.
+    segments_since_ack_ = 0;
+    ack_pending_ = false;
+    if (delack_timer_.armed()) layer_->timers().cancel(delack_timer_);
+}
+
+std::uint16_t Connection::advertised_window() noexcept {
+    // The right edge never moves left (RFC 9293 3.8.6.2.2, no shrinking),
+    // and it moves right only by a worthwhile amount (receiver-side SWS
+    // avoidance): at least min(buffer/2, MSS), or to the whole buffer.
+    const std::uint32_t free = rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
+    const SeqNum right = rcv_nxt_ + free;
+    if (seq_gt(right, rcv_adv_)) {
+        const std::int32_t cur = seq_diff(rcv_adv_, rcv_nxt_);
+        const std::uint32_t current = cur > 0 ? static_cast<std::uint32_t>(cur) : 0;
+        const std::uint32_t step = std::min<std::uint32_t>(rcv_buffer_ / 2, layer_->local_mss());
+        if (free - current >= step || free == rcv_buffer_) rcv_adv_ = right;
+    }
+    const std::int32_t wnd = seq_diff(rcv_adv_, rcv_nxt_);
+    return static_cast<std::uint16_t>(std::clamp<std::int32_t>(wnd, 0, 65535));
+}
+
+void Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexcept {
+    OutSegment out;
+    fill_common(out, now);
+    out.seq = seq;
+    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const std::uint32_t offset = static_cast<std::uint32_t>(seq_diff(seq, data_start));
+    out.flags = tf::ack;
+    if (offset + len == send_queue_.size()) out.flags = out.flags | tf::psh;
+    out.queue = &send_queue_;
+    out.payload_offset = offset;
+    out.payload_length = len;
+    transmit(layer_->output(), out);
+    Counters& c = layer_->counters();
+    c.tcp_tx_segments.add();
+    c.tcp_tx_bytes.add(len);
+    if (seq_lt(seq, snd_max_)) {
+        c.tcp_retransmitted_segments.add();
+    } else if (!rtt_timing_) {
+        // Time one new segment per round trip (Karn: never a retransmitted one).
+        rtt_timing_ = true;
+        rtt_seq_ = seq + len;
+        rtt_start_ = now;
+    }
+    // update_send_head: the timer runs for the oldest unacknowledged segment
+    // and is not restarted by each new one.
+    if (!rtx_timer_.armed()) arm_rto(now);
+}
+
+void Connection::send_control(TcpFlags flags, SeqNum seq, TimeNs now) noexcept {
+    OutSegment out;
+    fill_common(out, now);
+    out.seq = seq;
+    out.flags = flags;
+    if (flags.rst()) out.window = 0;
+    transmit(layer_->output(), out);
+    layer_->counters().tcp_tx_segments.add();
+}
+
+void Connection::send_ack(TimeNs now) noexcept { send_control(tf::ack, snd_nxt_, now); }
+
+void Connection::send_syn(TimeNs now) noexcept {
+    OutSegment out;
+    out.tuple = tuple_;
+    out.seq = iss_;
+    out.options.mss = layer_->local_mss();
+    if (state_ == State::syn_received) {
+        fill_common(out, now);
+        out.flags = tf::syn | tf::ack;
+    } else {
+        out.flags = tf::syn;
+        out.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_buffer_, 65535));
+    }
+    transmit(layer_->output(), out);
+    layer_->counters().tcp_tx_segments.add();
+    if (retransmits_ > 0) layer_->counters().tcp_retransmitted_segments.add();
+    snd_nxt_ = iss_ + 1;
+    if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+    if (retransmits_ == 0 && !rtt_timing_) {
+        rtt_timing_ = true;
+        rtt_seq_ = iss_ + 1;
+        rtt_start_ = now;
+    }
+    if (!rtx_timer_.armed()) arm_rto(now);
+}
+
+void Connection::arm_rto(TimeNs now) noexcept { layer_->timers().arm(rtx_timer_, now + rtt_.backed_off(backoff_)); }
+
+void Connection::ack_scheduling(bool full_segment, TimeNs now) noexcept {
+    // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized
+    // segment; otherwise within the delayed-ACK time.
+    if (full_segment) ++segments_since_ack_;
+    if (segments_since_ack_ >= 2) {
+        ack_pending_ = true;
+    } else if (!delack_timer_.armed()) {
+        layer_->timers().arm(delack_timer_, now + layer_->config().delayed_ack);
+    }
+}
+
+// ------------------------------------------------------------ timers ----
+
+void Connection::on_timer(std::uint8_t kind, TimeNs now) noexcept {
+    switch (kind) {
+    case kRetransmit: return on_retransmit_timer(now);
+    case kDelayedAck:
+        if (state_ != State::closed && state_ != State::time_wait) send_ack(now);
+        return;
+    case kPersist: return on_persist_timer(now);
+    case kTimeWait:
+        // TIME_WAIT over, or an orphan's FIN_WAIT_2 timed out.
+        state_ = State::closed;
+        dead_ = true;
+        app_closed_ = true;
+        return;
+    }
+}
+
+void Connection::on_retransmit_timer(TimeNs now) noexcept {
+    if (snd_una_ == snd_max_) return; // everything was acknowledged meanwhile
+    const TcpConfig& cfg = layer_->config();
+    const std::uint32_t limit = state_ == State::syn_sent       ? cfg.syn_retries
+                                : state_ == State::syn_received ? cfg.synack_retries
+                                                                : cfg.retries2;
+    Counters& c = layer_->counters();
+    if (retransmits_ >= limit) {
+        // tcp_retransmit_timer → tcp_write_err: give up, no RST.
+        c.tcp_connections_timed_out.add();
+        if (state_ == State::syn_received && listener_ != nullptr) {
+            dead_ = true;
+            app_closed_ = true;
+            state_ = State::closed;
+            return;
+        }
+        return fail(ETIMEDOUT);
+    }
+    ++retransmits_;
+    ++backoff_;
+    c.tcp_timeouts.add();
+    rtt_timing_ = false; // Karn
+
+    if (state_ == State::syn_sent || state_ == State::syn_received) return send_syn(now);
+
+    // RFC 5681 3.1 eq. 4 and the loss window; then go back to SND.UNA.
+    const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
+    ssthresh_ = std::max<std::uint32_t>(flight / 2, 2u * snd_mss_);
+    cwnd_ = snd_mss_;
+    bytes_acked_ca_ = 0;
+    in_recovery_ = false;
+    dupacks_ = 0;
+    snd_nxt_ = snd_una_;
+    const std::uint32_t len = std::min<std::uint32_t>(snd_mss_, unsent_bytes());
+    if (len > 0) {
+        transmit_data(snd_una_, len, now);
+        snd_nxt_ += len;
+    } else {
+        send_fin_if_due(now); // only the FIN was outstanding
+    }
+    if (!rtx_timer_.armed()) arm_rto(now);
+}
+
+void Connection::on_persist_timer(TimeNs now) noexcept {
+    if (unsent_bytes() == 0 || snd_nxt_ != snd_una_) return;
+    const std::uint32_t in_flight = 0;
+    const std::uint32_t usable = std::min(snd_wnd_, cwnd_) - in_flight;
+    if (usable > 0) {
+        // The window opened without our noticing (a lost update), or the
+        // SWS rule held back a small segment too long: send it now.
+        const std::uint32_t len = std::min({static_cast<std::uint32_t>(snd_mss_), unsent_bytes(), usable});
+        transmit_data(snd_nxt_, len, now);
+        snd_nxt_ += len;
+        if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+        return;
+    }
+    // Zero-window probe: an old sequence number makes the peer answer with
+    // an ACK that carries its window (Linux's tcp_xmit_probe_skb).
+    send_control(tf::ack, snd_una_ - 1, now);
+    if (persist_backoff_ < 30) ++persist_backoff_;
+    layer_->timers().arm(persist_timer_, now + rtt_.backed_off(persist_backoff_));
+}
+
+// ------------------------------------------------------- application ----
+
+int Connection::send(Chunk data) noexcept {
+    if (app_closed_ || fin_queued_ ||
+        (state_ != State::established && state_ != State::close_wait && state_ != State::syn_sent &&
+         state_ != State::syn_received))
+        return -EPIPE;
+    if (data.length > send_space()) return -EAGAIN;
+    if (data.length == 0) {
+        data.release();
+        return 0;
+    }
+    ChunkNode* node = layer_->chunks().get();
+    if (node == nullptr) return -ENOBUFS;
+    node->chunk = data;
+    send_queue_.push_back(*node);
+    layer_->end_app_call(*this);
+    return 0;
+}
+
+std::uint32_t Connection::send_space() const noexcept {
+    const std::uint32_t limit = layer_->config().send_buffer;
+    return send_queue_.size() < limit ? limit - send_queue_.size() : 0;
+}
+
+void Connection::consumed(std::uint32_t n) noexcept {
+    rcv_unconsumed_ -= std::min(n, rcv_unconsumed_);
+    if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) return;
+    // Tell the peer when the window opens by a useful amount, above all out
+    // of a (nearly) closed window, or it may wait for a persist probe.
+    const std::int32_t cur = seq_diff(rcv_adv_, rcv_nxt_);
+    const std::uint32_t current = cur > 0 ? static_cast<std::uint32_t>(cur) : 0;
+    const std::uint32_t free = rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
+    const std::uint32_t mss = layer_->local_mss();
+    if (free >= current + 2u * mss || (current < mss && free >= mss)) {
+        ack_pending_ = true;
+        layer_->end_app_call(*this);
+    }
+}
+
+void Connection::shutdown() noexcept {
+    if (fin_queued_) return;
+    fin_queued_ = true;
+    if (state_ == State::syn_sent) return; // the FIN follows once established
+    layer_->end_app_call(*this);
+}
+
+void Connection::close() noexcept {
+    if (app_closed_) return;
+    app_closed_ = true;
+    handler_ = nullptr;
+    if (state_ == State::syn_sent || state_ == State::closed) {
+        state_ = State::closed;
+        dead_ = true;
+    } else {
+        fin_queued_ = true;
+        if (state_ == State::fin_wait_2) layer_->timers().arm(time_wait_timer_, layer_->now() + layer_->config().time_wait);
+    }
+    layer_->end_app_call(*this);
+}
+
+void Connection::abort() noexcept {
+    if (dead_) return;
+    if (state_ != State::syn_sent && state_ != State::closed && state_ != State::time_wait) {
+        send_control(tf::rst | tf::ack, snd_nxt_, layer_->now());
+        layer_->counters().tcp_resets_sent.add();
+    }
+    app_closed_ = true;
+    handler_ = nullptr;
+    state_ = State::closed;
+    dead_ = true;
+    layer_->end_app_call(*this);
+}
+
+void Connection::fail(int error) noexcept {
+    state_ = State::closed;
+    dead_ = true;
+    pending_.closed = true;
+    pending_.error = error;
+}
+
+void Connection::finish() noexcept {
+    // The exchange of FINs is over. The app hears of it only if it has not
+    // closed (after shutdown() plus the peer's FIN, say).
+    pending_.closed = true;
+    pending_.error = 0;
+    if (state_ == State::closed) dead_ = true;
+}
+
+void Connection::dispatch(TimeNs) noexcept {
+    Pending p = pending_;
+    pending_ = Pending{};
+    if (p.accepted && listener_accepting_ != nullptr) {
+        Listener* l = listener_accepting_;
+        listener_accepting_ = nullptr;
+        in_dispatch_ = true;
+        if (l->on_accept != nullptr) l->on_accept(*this, l->user);
+        in_dispatch_ = false;
+        if (handler_ == nullptr && !app_closed_) {
+            // Nobody took it: refuse, as a full accept queue would.
+            p.data.release();
+            abort_in_event();
+            return;
+        }
+    }
+    if (app_closed_ || handler_ == nullptr) {
+        p.data.release();
+        return;
+    }
+    const ConnectionHandler* h = handler_;
+    in_dispatch_ = true;
+    if (p.established && !p.accepted && h->on_established) h->on_established(*this, user_);
+    if (p.data.length > 0) {
+        if (!app_closed_ && h->on_data)
+            h->on_data(*this, p.data, user_);
+        else
+            p.data.release();
+    }
+    if (p.peer_fin && !app_closed_ && h->on_peer_fin) h->on_peer_fin(*this, user_);
+    if (p.writable && !app_closed_ && h->on_writable) h->on_writable(*this, user_);
+    if (p.closed && !app_closed_) {
+        handler_ = nullptr;
+        if (h->on_closed) h->on_closed(*this, p.error, user_);
+    }
+    in_dispatch_ = false;
+}
+
+void Connection::abort_in_event() noexcept {
+    if (state_ != State::closed && state_ != State::time_wait) {
+        send_control(tf::rst | tf::ack, snd_nxt_, layer_->now());
+        layer_->counters().tcp_resets_sent.add();
+    }
+    app_closed_ = true;
+    state_ = State::closed;
+    dead_ = true;
+}
+
+} // namespace lanetcp::tcp

@@ -1,0 +1,235 @@
+// A TCP connection: the control block of RFC 9293 3.3.1 and the state
+// machine that drives it. It is moved only by "segment arrived at time t"
+// (input), "timer fired at time t" (on_timer) and the application's calls;
+// what it sends goes to transmit() (platform.hpp). No DPDK, no allocation.
+#pragma once
+
+#include <boost/intrusive/list_hook.hpp>
+#include <boost/intrusive/unordered_set_hook.hpp>
+#include <cstdint>
+
+#include "tcp/chunk.hpp"
+#include "tcp/rtt.hpp"
+#include "tcp/segment.hpp"
+#include "tcp/send_queue.hpp"
+#include "tcp/tcp_config.hpp"
+#include "timer/timer_wheel.hpp"
+
+namespace lanetcp::tcp {
+
+class TcpLayer;
+class Connection;
+struct Listener;
+
+enum class State : std::uint8_t {
+    closed,
+    listen,
+    syn_sent,
+    syn_received,
+    established,
+    fin_wait_1,
+    fin_wait_2,
+    close_wait,
+    closing,
+    last_ack,
+    time_wait,
+};
+
+const char* to_string(State s) noexcept;
+
+// What the application hears. Every callback runs with the connection in a
+// consistent state and may call send(), shutdown(), close() or abort().
+// After on_closed the connection is gone: drop every reference to it.
+struct ConnectionHandler {
+    void (*on_established)(Connection&, void* user) = nullptr; // active open done
+    void (*on_data)(Connection&, Chunk data, void* user) = nullptr; // owns `data`; call consumed() when done
+    void (*on_peer_fin)(Connection&, void* user) = nullptr;    // the peer will send nothing more
+    void (*on_writable)(Connection&, void* user) = nullptr;    // acknowledged data made send space
+    void (*on_closed)(Connection&, int error, void* user) = nullptr; // 0, ECONNRESET, ECONNREFUSED, ETIMEDOUT
+};
+
+class Connection {
+public:
+    using TableHook = boost::intrusive::unordered_set_member_hook<>;
+    using ListHook = boost::intrusive::list_member_hook<>;
+
+    Connection() noexcept;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // ---- application calls ----
+
+    // Queues `data` (ownership passes on success) and sends what the windows
+    // allow. Returns 0, -EAGAIN when the send buffer is full, -EPIPE after
+    // shutdown/close or on a connection that cannot send any more, -ENOBUFS
+    // when the lcore's chunk pool is exhausted. On error `data` stays the caller's.
+    int send(Chunk data) noexcept;
+    // Bytes send() would accept now.
+    std::uint32_t send_space() const noexcept;
+    // The application is done with `n` received bytes: the window reopens.
+    void consumed(std::uint32_t n) noexcept;
+    // Half-close: FIN after what is queued.
+    void shutdown() noexcept;
+    // No more callbacks but on_closed; FIN after what is queued. Data that
+    // arrives afterwards is answered with RST, as Linux does.
+    void close() noexcept;
+    // RST now, drop everything; no further callbacks.
+    void abort() noexcept;
+
+    void set_handler(const ConnectionHandler* handler, void* user) noexcept {
+        handler_ = handler;
+        user_ = user;
+    }
+    void set_nodelay(bool on) noexcept { nodelay_ = on; }
+
+    // ---- inspection ----
+    State state() const noexcept { return state_; }
+    const FourTuple& tuple() const noexcept { return tuple_; }
+    std::uint16_t mss() const noexcept { return snd_mss_; }
+    std::uint32_t cwnd() const noexcept { return cwnd_; }
+    std::uint32_t ssthresh() const noexcept { return ssthresh_; }
+    std::uint32_t send_window() const noexcept { return snd_wnd_; }
+    std::uint32_t bytes_in_flight() const noexcept {
+        return static_cast<std::uint32_t>(wire::seq_diff(snd_nxt_, snd_una_));
+    }
+    std::uint32_t unsent_bytes() const noexcept;
+    std::uint32_t retransmissions() const noexcept { return retransmits_; }
+    TimeNs rto() const noexcept { return rtt_.backed_off(backoff_); }
+    const RttEstimator& rtt() const noexcept { return rtt_; }
+    SeqNum snd_una() const noexcept { return snd_una_; }
+    SeqNum snd_nxt() const noexcept { return snd_nxt_; }
+    SeqNum rcv_nxt() const noexcept { return rcv_nxt_; }
+    SeqNum iss() const noexcept { return iss_; }
+    SeqNum irs() const noexcept { return irs_; }
+    bool retransmit_timer_armed() const noexcept { return rtx_timer_.armed(); }
+    bool delayed_ack_armed() const noexcept { return delack_timer_.armed(); }
+    bool persist_timer_armed() const noexcept { return persist_timer_.armed(); }
+    TimeNs retransmit_deadline() const noexcept { return rtx_timer_.deadline(); }
+    void* user() const noexcept { return user_; }
+
+private:
+    friend class TcpLayer;
+    struct TupleOf;
+
+    enum TimerKind : std::uint8_t { kRetransmit, kDelayedAck, kPersist, kTimeWait };
+
+    // Events gathered while a segment or timer is processed and delivered to
+    // the application once the state is consistent again.
+    struct Pending {
+        Chunk data{};
+        int error = 0;
+        bool established = false;
+        bool accepted = false;     // passive open: the listener's on_accept first
+        bool peer_fin = false;
+        bool writable = false;
+        bool closed = false;
+    };
+
+    // ---- set-up (TcpLayer) ----
+    void init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, TimeNs now) noexcept;
+    void open_active(TimeNs now) noexcept;                              // CLOSED -> SYN_SENT
+    void open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept; // LISTEN -> SYN_RECEIVED
+
+    // ---- input, RFC 9293 3.10.7 ----
+    void input(InSegment& seg, TimeNs now) noexcept;
+    void input_syn_sent(InSegment& seg, TimeNs now) noexcept;
+    bool acceptable(const InSegment& seg) const noexcept;
+    bool trim_to_window(InSegment& seg) noexcept;
+    void input_rst(const InSegment& seg) noexcept;
+    bool input_ack(const InSegment& seg, TimeNs now) noexcept;
+    void input_data(InSegment& seg, TimeNs now) noexcept;
+    void input_fin(TimeNs now) noexcept;
+    void on_new_ack(std::uint32_t acked, SeqNum ack, TimeNs now) noexcept;
+    void on_duplicate_ack(TimeNs now) noexcept;
+    void take_peer_options(const wire::TcpOptions& o) noexcept;
+
+    // ---- output (tcp_push_one / tcp_write_xmit) ----
+    void push(TimeNs now) noexcept;
+    bool send_test(std::uint32_t len, std::uint32_t unsent) const noexcept;
+    void transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexcept;
+    void send_control(TcpFlags flags, SeqNum seq, TimeNs now) noexcept;
+    void send_ack(TimeNs now) noexcept;
+    void send_rst_for(const InSegment& seg) noexcept;
+    void send_syn(TimeNs now) noexcept;
+    void send_fin_if_due(TimeNs now) noexcept;
+    std::uint16_t advertised_window() noexcept;
+    void fill_common(OutSegment& out, TimeNs now) noexcept;
+    void arm_rto(TimeNs now) noexcept;
+    void ack_scheduling(bool full_segment, TimeNs now) noexcept;
+
+    // ---- timers ----
+    void on_timer(std::uint8_t kind, TimeNs now) noexcept;
+    void on_retransmit_timer(TimeNs now) noexcept;
+    void on_persist_timer(TimeNs now) noexcept;
+    void enter_time_wait(TimeNs now) noexcept;
+
+    // ---- application delivery and teardown ----
+    void dispatch(TimeNs now) noexcept;
+    void fail(int error) noexcept;   // the connection is over: tell the app, free after dispatch
+    void finish() noexcept;          // closed cleanly from the app's point of view
+    void abort_in_event() noexcept;  // RST and free, from inside an event
+    bool our_fin_acked() const noexcept { return fin_sent_ && wire::seq_geq(snd_una_, fin_seq_ + 1); }
+
+    TcpLayer* layer_ = nullptr;
+    FourTuple tuple_{};
+    State state_ = State::closed;
+
+    // Send sequence space (RFC 9293 3.3.1). snd_max_ is the highest sequence
+    // ever sent: after a timeout snd_nxt_ goes back to snd_una_, and ACKs up
+    // to snd_max_ stay acceptable.
+    SeqNum iss_{}, snd_una_{}, snd_nxt_{}, snd_max_{}, snd_wl1_{}, snd_wl2_{};
+    std::uint32_t snd_wnd_ = 0;
+    std::uint32_t max_snd_wnd_ = 0;
+    std::uint16_t snd_mss_ = 536; // RFC 9293 3.7.1 default until the peer says
+    SendQueue send_queue_;
+    bool fin_queued_ = false;     // shutdown() called
+    bool fin_sent_ = false;
+    SeqNum fin_seq_{};            // sequence number our FIN occupies
+
+    // Receive sequence space.
+    SeqNum irs_{}, rcv_nxt_{};
+    SeqNum rcv_adv_{};            // right edge of the window we last advertised
+    std::uint32_t rcv_unconsumed_ = 0; // delivered, not yet consumed by the app
+    std::uint32_t rcv_buffer_ = 65535;
+    std::uint8_t segments_since_ack_ = 0;
+    bool ack_pending_ = false;    // an ACK is owed; sent at the end of the event unless data carries it
+
+    // Congestion control (RFC 5681, NewReno recovery RFC 6582).
+    std::uint32_t cwnd_ = 0;
+    std::uint32_t ssthresh_ = 0xffffffffu;
+    std::uint32_t bytes_acked_ca_ = 0; // for congestion avoidance's one MSS per window
+    std::uint8_t dupacks_ = 0;
+    bool in_recovery_ = false;
+    SeqNum recover_{};
+
+    // RTT (RFC 6298) and retransmission.
+    RttEstimator rtt_;
+    bool rtt_timing_ = false;
+    SeqNum rtt_seq_{};
+    TimeNs rtt_start_ = 0;
+    std::uint32_t retransmits_ = 0; // consecutive timeouts, for giving up
+    std::uint32_t backoff_ = 0;
+    std::uint32_t persist_backoff_ = 0;
+
+    Timer rtx_timer_;
+    Timer delack_timer_;
+    Timer persist_timer_;
+    Timer time_wait_timer_;
+
+    // Application side.
+    const ConnectionHandler* handler_ = nullptr;
+    void* user_ = nullptr;
+    Pending pending_{};
+    bool nodelay_ = false;
+    bool app_closed_ = false;  // close() or abort(): no callbacks but on_closed
+    bool in_dispatch_ = false;
+    bool dead_ = false;        // to be freed once the current event is done
+    Listener* listener_ = nullptr; // while SYN_RECEIVED from a passive open
+    Listener* listener_accepting_ = nullptr; // between ESTABLISHED and on_accept
+
+public:
+    TableHook table_hook;
+    ListHook list_hook;   // free list, or a listener's pending list
+};
+
+} // namespace lanetcp::tcp

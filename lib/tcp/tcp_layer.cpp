@@ -1,0 +1,253 @@
+#include "tcp/tcp_layer.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <memory>
+
+namespace lanetcp::tcp {
+
+namespace tf = wire::tcpflag;
+
+TcpLayer::TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counters, const IsnGenerator::Key& key,
+                   wire::Ipv4Addr local_ip, std::uint16_t mtu, TimeNs now)
+    : config_(config),
+      output_(output),
+      counters_(counters),
+      isn_(key),
+      local_ip_(local_ip),
+      // RFC 9293 3.7.1: MTU less the fixed IPv4 and TCP headers.
+      local_mss_(static_cast<std::uint16_t>(std::min<unsigned>(config.mss, mtu - 40u))),
+      timers_(now),
+      chunks_(config.chunk_pool),
+      pool_(std::make_unique<Connection[]>(config.max_connections)),
+      buckets_(std::bit_ceil(std::max<std::size_t>(config.max_connections, 16))),
+      table_(Table::bucket_traits(buckets_.data(), buckets_.size())),
+      now_(now) {
+    for (std::uint32_t i = 0; i < config.max_connections; ++i) free_.push_back(pool_[i]);
+}
+
+TcpLayer::~TcpLayer() {
+    // Give back every buffer the connections hold; the pool goes with us.
+    for (std::uint32_t i = 0; i < config_.max_connections; ++i) {
+        Connection& c = pool_[i];
+        if (c.table_hook.is_linked()) {
+            timers_.cancel(c.rtx_timer_);
+            timers_.cancel(c.delack_timer_);
+            timers_.cancel(c.persist_timer_);
+            timers_.cancel(c.time_wait_timer_);
+            c.send_queue_.clear(chunks_);
+            c.pending_.data.release();
+        }
+    }
+    table_.clear();
+    free_.clear();
+}
+
+Connection* TcpLayer::find(const FourTuple& t) noexcept {
+    auto it = table_.find(t, TupleHash{}, TupleEqual{});
+    return it == table_.end() ? nullptr : &*it;
+}
+
+Connection* TcpLayer::allocate() noexcept {
+    if (free_.empty()) return nullptr;
+    Connection& c = free_.front();
+    free_.pop_front();
+    return &c;
+}
+
+void TcpLayer::release(Connection& c) noexcept {
+    timers_.cancel(c.rtx_timer_);
+    timers_.cancel(c.delack_timer_);
+    timers_.cancel(c.persist_timer_);
+    timers_.cancel(c.time_wait_timer_);
+    c.send_queue_.clear(chunks_);
+    c.pending_.data.release();
+    if (c.listener_ != nullptr) --c.listener_->syn_received;
+    if (c.table_hook.is_linked()) table_.erase(table_.iterator_to(c));
+    // A fresh control block for the next user.
+    std::destroy_at(&c);
+    std::construct_at(&c);
+    free_.push_back(c);
+}
+
+void TcpLayer::end_event(Connection& c, TimeNs now) noexcept {
+    c.dispatch(now);
+    if (!c.dead_) {
+        c.push(now);
+        if (c.ack_pending_) c.send_ack(now);
+    }
+    if (c.dead_) release(c);
+}
+
+void TcpLayer::end_app_call(Connection& c) noexcept {
+    // Inside a callback the event that called it finishes the work.
+    if (c.in_dispatch_) return;
+    end_event(c, now_);
+}
+
+void TcpLayer::passive_open_done(Connection& c) noexcept {
+    Listener* l = c.listener_;
+    c.listener_ = nullptr;
+    if (l == nullptr) return; // simultaneous open: no listener involved
+    --l->syn_received;
+    c.listener_accepting_ = l;
+    c.pending_.accepted = true;
+}
+
+void TcpLayer::input(InSegment& seg, TimeNs now) noexcept {
+    now_ = now;
+    counters_.tcp_rx_segments.add();
+    // Combinations no stack sends (RFC 9293 leaves them undefined; Linux
+    // drops SYN+RST and SYN+FIN outright).
+    if (seg.flags.syn() && seg.flags.any_of(tf::rst | tf::fin)) {
+        counters_.drop(Drop::tcp_bad_flags);
+        seg.payload.release();
+        return;
+    }
+    if (Connection* c = find(seg.tuple)) {
+        c->input(seg, now);
+        end_event(*c, now);
+        return;
+    }
+    Listener* l = listener_by_port_[seg.tuple.local_port];
+    if (l != nullptr) return input_listen(*l, seg, now);
+    // RFC 9293 3.10.7.1: CLOSED. Everything but a RST gets a RST.
+    counters_.drop(Drop::tcp_no_listener);
+    send_reset_for(seg);
+    seg.payload.release();
+}
+
+void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now) noexcept {
+    // RFC 9293 3.10.7.2.
+    seg.payload.release(); // no data on a SYN (no TCP Fast Open)
+    if (seg.flags.rst()) return;
+    if (seg.flags.ack()) {
+        counters_.drop(Drop::tcp_no_listener);
+        return send_reset_for(seg);
+    }
+    if (!seg.flags.syn()) {
+        counters_.drop(Drop::tcp_bad_flags);
+        return;
+    }
+    if (l.syn_received >= l.backlog) {
+        counters_.drop(Drop::tcp_syn_backlog_full);
+        return;
+    }
+    Connection* c = allocate();
+    if (c == nullptr) {
+        counters_.drop(Drop::tcp_table_full);
+        return;
+    }
+    c->init(*this, seg.tuple, isn_.next(seg.tuple, now), now);
+    table_.insert(*c);
+    ++l.syn_received;
+    c->open_passive(seg, l, now);
+    end_event(*c, now);
+}
+
+void TcpLayer::send_reset_for(const InSegment& seg) noexcept {
+    if (seg.flags.rst()) return;
+    OutSegment out;
+    out.tuple = seg.tuple;
+    if (seg.flags.ack()) {
+        out.seq = seg.ack;
+        out.flags = tf::rst;
+    } else {
+        out.seq = SeqNum{0};
+        out.ack = seg.seq + seg.length();
+        out.flags = tf::rst | tf::ack;
+    }
+    transmit(output_, out);
+    counters_.tcp_tx_segments.add();
+    counters_.tcp_resets_sent.add();
+}
+
+void TcpLayer::advance(TimeNs now) noexcept {
+    now_ = now;
+    timers_.advance(now, [this, now](Timer& t) {
+        Connection& c = *t.owner_as<Connection>();
+        c.on_timer(t.kind(), now);
+        end_event(c, now);
+    });
+}
+
+Listener* TcpLayer::listen(std::uint16_t port, void (*on_accept)(Connection&, void*), void* user, int* error) {
+    if (listener_by_port_[port] != nullptr) {
+        if (error) *error = -EADDRINUSE;
+        return nullptr;
+    }
+    auto l = std::make_unique<Listener>();
+    l->port = port;
+    l->local_ip = local_ip_;
+    l->on_accept = on_accept;
+    l->user = user;
+    l->backlog = config_.syn_backlog;
+    listener_by_port_[port] = l.get();
+    listeners_.push_back(std::move(l));
+    if (error) *error = 0;
+    return listeners_.back().get();
+}
+
+void TcpLayer::unlisten(Listener* l) noexcept {
+    if (l == nullptr) return;
+    // Half-open connections die with their listener (as with Linux's close
+    // of a listening socket).
+    for (Connection& c : table_) {
+        if (c.listener_ == l) {
+            c.listener_ = nullptr;
+            --l->syn_received;
+            c.abort_in_event();
+        }
+    }
+    for (auto it = table_.begin(); it != table_.end();) {
+        Connection& c = *it++;
+        if (c.dead_) release(c);
+    }
+    listener_by_port_[l->port] = nullptr;
+    std::erase_if(listeners_, [l](const std::unique_ptr<Listener>& p) { return p.get() == l; });
+}
+
+Connection* TcpLayer::connect(wire::Ipv4Addr remote_ip, std::uint16_t remote_port, const ConnectionHandler* handler,
+                              void* user, TimeNs now, int* error, std::uint16_t local_port) noexcept {
+    now_ = now;
+    FourTuple t{local_ip_, remote_ip, local_port, remote_port};
+    if (local_port != 0) {
+        if (find(t) != nullptr) {
+            if (error) *error = -EADDRINUSE;
+            return nullptr;
+        }
+    } else {
+        // RFC 6056 algorithm 3: a per-destination offset, then the first free port.
+        const std::uint32_t range = static_cast<std::uint32_t>(config_.ephemeral_last - config_.ephemeral_first) + 1;
+        const std::uint32_t offset = isn_.port_offset(local_ip_, remote_ip, remote_port);
+        bool found = false;
+        for (std::uint32_t i = 0; i < range; ++i) {
+            t.local_port = static_cast<std::uint16_t>(config_.ephemeral_first + (offset + next_ephemeral_ + i) % range);
+            if (listener_by_port_[t.local_port] == nullptr && find(t) == nullptr) {
+                next_ephemeral_ += i + 1;
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            if (error) *error = -EADDRNOTAVAIL;
+            return nullptr;
+        }
+    }
+    Connection* c = allocate();
+    if (c == nullptr) {
+        counters_.drop(Drop::tcp_table_full);
+        if (error) *error = -ENOBUFS;
+        return nullptr;
+    }
+    c->init(*this, t, isn_.next(t, now), now);
+    c->set_handler(handler, user);
+    table_.insert(*c);
+    c->open_active(now);
+    if (error) *error = 0;
+    // Nothing to dispatch yet; the SYN is on its way.
+    return c;
+}
+
+} // namespace lanetcp::tcp

@@ -1,0 +1,123 @@
+// TCP on one lcore: the tables of listeners and connections, the control
+// block pool, the timer wheel, and the demultiplexing of arriving segments.
+// Owned by its lcore alone; nothing in it is shared or locked.
+#pragma once
+
+#include <array>
+#include <boost/intrusive/list.hpp>
+#include <boost/intrusive/unordered_set.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "netif/counters.hpp"
+#include "tcp/connection.hpp"
+#include "tcp/isn.hpp"
+#include "tcp/send_queue.hpp"
+#include "tcp/tcp_config.hpp"
+#include "timer/timer_wheel.hpp"
+
+namespace lanetcp::tcp {
+
+namespace bi = boost::intrusive;
+
+struct Listener {
+    std::uint16_t port = 0;
+    wire::Ipv4Addr local_ip{};
+    // Called when a passive open completes (ESTABLISHED). The application
+    // sets the connection's handler here; without one, the connection is
+    // reset (the accept queue is the callback: nothing waits unaccepted).
+    void (*on_accept)(Connection&, void* user) = nullptr;
+    void* user = nullptr;
+    std::uint32_t syn_received = 0; // half-open connections, bounded by the backlog
+    std::uint32_t backlog = 1024;
+    bool nodelay = false;
+};
+
+class TcpLayer {
+public:
+    TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counters, const IsnGenerator::Key& key,
+             wire::Ipv4Addr local_ip, std::uint16_t mtu, TimeNs now);
+    ~TcpLayer();
+    TcpLayer(const TcpLayer&) = delete;
+    TcpLayer& operator=(const TcpLayer&) = delete;
+
+    // A segment addressed to us; its payload chunk becomes TCP's.
+    void input(InSegment& seg, TimeNs now) noexcept;
+
+    // Runs due timers.
+    void advance(TimeNs now) noexcept;
+
+    // Passive open on `port`. Null with *error = -EADDRINUSE if taken.
+    Listener* listen(std::uint16_t port, void (*on_accept)(Connection&, void*), void* user, int* error);
+    void unlisten(Listener* l) noexcept;
+
+    // Active open to remote_ip:remote_port from an ephemeral port (or
+    // `local_port` when non-zero). Null with *error = -EADDRNOTAVAIL (no port
+    // free), -ENOBUFS (no control block) or -EADDRINUSE.
+    Connection* connect(wire::Ipv4Addr remote_ip, std::uint16_t remote_port, const ConnectionHandler* handler,
+                        void* user, TimeNs now, int* error, std::uint16_t local_port = 0) noexcept;
+
+    // ---- for Connection ----
+    const TcpConfig& config() const noexcept { return config_; }
+    TcpOutput& output() noexcept { return output_; }
+    Counters& counters() noexcept { return counters_; }
+    TimerWheel& timers() noexcept { return timers_; }
+    ChunkPool& chunks() noexcept { return chunks_; }
+    std::uint16_t local_mss() const noexcept { return local_mss_; }
+    // RST in answer to `seg`, which has no connection (RFC 9293 3.10.7.1).
+    void send_reset_for(const InSegment& seg) noexcept;
+    // Returns a finished connection to the pool.
+    void release(Connection& c) noexcept;
+    // Called by a connection reaching ESTABLISHED from a passive open.
+    void passive_open_done(Connection& c) noexcept;
+    // After an input or timer event: callbacks, then output, then freeing.
+    void end_event(Connection& c, TimeNs now) noexcept;
+    // After an application call outside a callback.
+    void end_app_call(Connection& c) noexcept;
+    TimeNs now() const noexcept { return now_; }
+
+    std::size_t connections() const noexcept { return table_.size(); }
+    std::size_t free_connections() const noexcept { return free_.size(); }
+    Connection* find(const FourTuple& t) noexcept;
+
+private:
+    struct TupleHash {
+        std::size_t operator()(const FourTuple& t) const noexcept { return hash_value(t); }
+        std::size_t operator()(const Connection& c) const noexcept { return hash_value(c.tuple()); }
+    };
+    struct TupleEqual {
+        bool operator()(const FourTuple& t, const Connection& c) const noexcept { return t == c.tuple(); }
+        bool operator()(const Connection& a, const Connection& b) const noexcept { return a.tuple() == b.tuple(); }
+    };
+    using Table = bi::unordered_set<
+        Connection, bi::member_hook<Connection, Connection::TableHook, &Connection::table_hook>,
+        bi::hash<TupleHash>, bi::equal<TupleEqual>, bi::constant_time_size<true>, bi::power_2_buckets<true>>;
+    using FreeList =
+        bi::list<Connection, bi::member_hook<Connection, Connection::ListHook, &Connection::list_hook>,
+                 bi::constant_time_size<true>>;
+
+    Connection* allocate() noexcept;
+    void input_listen(Listener& l, InSegment& seg, TimeNs now) noexcept;
+    void after_event(Connection& c) noexcept;
+    bool port_in_use(const FourTuple& t) noexcept;
+
+    TcpConfig config_;
+    TcpOutput& output_;
+    Counters& counters_;
+    IsnGenerator isn_;
+    wire::Ipv4Addr local_ip_;
+    std::uint16_t local_mss_;
+    TimerWheel timers_;
+    ChunkPool chunks_;
+    std::unique_ptr<Connection[]> pool_;
+    std::vector<Table::bucket_type> buckets_;
+    Table table_;
+    FreeList free_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::array<Listener*, 65536> listener_by_port_{};
+    std::uint32_t next_ephemeral_ = 0;
+    TimeNs now_ = 0;
+};
+
+} // namespace lanetcp::tcp
