@@ -36,6 +36,7 @@ public:
     bool done() const noexcept { return done_; }
     bool succeeded() const noexcept { return succeeded_; }
     std::string summary() const;
+    const std::string& outcome() const noexcept { return outcome_; }
 
 private:
     static void on_established(tcp::Connection& c, void* self);

@@ -18,9 +18,7 @@
 #include <memory>
 
 #include "client/client_session.hpp"
-#include "config/command_line.hpp"
-#include "stack/stack.hpp"
-#include "stack/stats.hpp"
+#include "stack/app_main.hpp"
 
 namespace {
 
@@ -48,17 +46,21 @@ std::uint64_t parse_size(const std::string& text) {
 int main(int argc, char** argv) {
     using namespace lanetcp;
     std::string connect_to, bytes_text = "1M", mode_text = "echo", file_path;
-    CommandLine cl;
+    int exit_code = 0;
+    bool ok = false;
+    const CommandLine cl = parse_app_command_line(
+        kName, argc, argv, "lanetcp-client: connect out, send bytes, check what comes back",
+        [&](CLI::App& app) {
+            app.add_option("--connect", connect_to, "Address to connect to")->required();
+            app.add_option("--bytes", bytes_text, "How much to send: N, or with K/M/G (default 1M)");
+            app.add_option("--mode", mode_text, "echo (default), send or receive");
+            app.add_option("--file", file_path, "Send this file's bytes instead of the pattern");
+        },
+        exit_code, ok);
+    if (!ok) return exit_code;
+
     apps::ClientOptions options;
     try {
-        cl = parse_command_line(argc, argv, "lanetcp-client: connect out, send bytes, check what comes back",
-                                [&](CLI::App& app) {
-                                    app.add_option("--connect", connect_to, "Address to connect to")->required();
-                                    app.add_option("--bytes", bytes_text, "How much to send: N, or with K/M/G (default 1M)");
-                                    app.add_option("--mode", mode_text, "echo (default), send or receive");
-                                    app.add_option("--file", file_path, "Send this file's bytes instead of the pattern");
-                                });
-        validate(cl.config);
         auto remote = wire::Ipv4Addr::parse(connect_to);
         if (!remote) throw ConfigError(fmt::format("--connect {}: not an IPv4 address", connect_to));
         options.remote = *remote;
@@ -75,50 +77,33 @@ int main(int argc, char** argv) {
             if (options.file.empty()) throw ConfigError(fmt::format("--file {}: empty", file_path));
         }
         if (sodium_init() < 0) throw ConfigError("libsodium initialisation failed");
-    } catch (const HelpRequested& h) {
-        std::fputs(h.text.c_str(), stdout);
-        return 0;
     } catch (const ConfigError& e) {
         fmt::print(stderr, "{}: error: {}\n", kName, e.what());
         return 2;
     }
 
-    try {
-        init_eal(cl.eal_args);
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: error: {}\n", kName, e.what());
-        return 1;
-    }
-    int rc = 0;
-    try {
-        install_signal_handlers();
-        Stack stack(cl.config);
-        std::unique_ptr<apps::ClientSession> session;
-        stack.for_each_lcore([&](Lcore& lc) {
-            if (!session) session = std::make_unique<apps::ClientSession>(lc, options);
-        });
-        fmt::print("{}: connecting to {}:{}\n", kName, options.remote.to_string(), options.port);
-        std::fflush(stdout);
-        stack.run();
-        fmt::print("{}: {}\n", kName, session->summary());
-        if (!session->succeeded()) {
-            fmt::print(stderr, "{}: error: {}\n", kName, session->done() ? "transfer failed" : "stopped before the end");
-            rc = 1;
-        }
-        session.reset();
-        unsigned leaked = stack.shutdown();
-        fmt::print("lanetcp: stopped; final counters\n{}", stack.format_stats());
-        if (leaked != 0) {
-            fmt::print(stderr, "{}: error: {} mbuf(s) not returned to their pool at shutdown\n", kName, leaked);
-            rc = 3;
-        } else {
-            fmt::print("lanetcp: all mbufs returned to their pools\n");
-        }
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: error: {}\n", kName, e.what());
-        rc = 1;
-    }
-    std::fflush(stdout);
-    cleanup_eal();
-    return rc;
+    std::unique_ptr<apps::ClientSession> session;
+    return run_stack_app(
+        kName, cl,
+        {.start =
+             [&](Stack& stack) {
+                 // One session, on the first lcore.
+                 stack.for_each_lcore([&](Lcore& lc) {
+                     if (!session) session = std::make_unique<apps::ClientSession>(lc, options);
+                 });
+                 fmt::print("{}: connecting to {}:{}\n", kName, options.remote.to_string(), options.port);
+                 std::fflush(stdout);
+             },
+         .finish =
+             [&](Stack&) {
+                 fmt::print("{}: {}\n", kName, session->summary());
+                 int rc = 0;
+                 if (!session->succeeded()) {
+                     fmt::print(stderr, "{}: error: {}\n", kName,
+                                session->done() ? session->outcome() : "stopped before the end");
+                     rc = 1;
+                 }
+                 session.reset();
+                 return rc;
+             }});
 }

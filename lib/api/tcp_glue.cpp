@@ -124,7 +124,7 @@ void TcpReceiver::receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noe
     if (ip.dst() != ifc_.ip()) return drop(m, Drop::ipv4_not_for_us);
     const wire::bytes segment = ip.payload();
     auto parsed = wire::TcpView::parse(segment);
-    if (!parsed) return drop(m, parsed.error == wire::ParseError::truncated ? Drop::tcp_bad_header : Drop::tcp_bad_header);
+    if (!parsed) return drop(m, Drop::tcp_bad_header);
     const wire::TcpView& tcp = parsed.value;
 
     bool verify = true;
