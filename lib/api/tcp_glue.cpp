@@ -140,6 +140,7 @@ void TcpReceiver::receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noe
 
     tcp::InSegment seg;
     seg.tuple = tcp::FourTuple{ip.dst(), ip.src(), tcp.dst_port(), tcp.src_port()};
+    if (handed_off(m, seg.tuple)) return;
     seg.seq = tcp.seq();
     seg.ack = tcp.ack();
     seg.flags = tcp.flags();
@@ -155,6 +156,22 @@ void TcpReceiver::receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noe
         rte_pktmbuf_free(m);
     }
     layer_.input(seg, now);
+}
+
+bool TcpReceiver::handed_off(rte_mbuf* m, const tcp::FourTuple& t) noexcept {
+    // Only segments we have no connection for, to a port another lcore hands
+    // out: the reply to its active open, on our queue by the NIC's choice.
+    if (handoff_.inboxes.size() < 2 || !handoff_.in_range(t.local_port)) return false;
+    const std::uint16_t owner = handoff_.owner(t.local_port);
+    if (owner == handoff_.self || layer_.find(t) != nullptr) return false;
+    m->hash.usr = kInboxHandoff;
+    if (rte_ring_enqueue(handoff_.inboxes[owner], m) != 0) {
+        counters_.drop(Drop::tcp_handoff_full);
+        rte_pktmbuf_free(m);
+        return true;
+    }
+    counters_.tcp_handoffs.add();
+    return true;
 }
 
 void tcp_receive(TcpReceiver& r, rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noexcept { r.receive(m, ip, now); }

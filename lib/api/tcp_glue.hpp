@@ -4,7 +4,10 @@
 // mbuf with the payload chained as indirect mbufs on the send queue's data.
 #pragma once
 
+#include <vector>
+
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "ipv4/ipv4_layer.hpp"
 #include "netif/counters.hpp"
@@ -43,6 +46,24 @@ private:
 
 namespace lanetcp {
 
+// Which lcore owns an ephemeral port: each has a slice of the range, so the
+// replies to an active open can be sent to the lcore that made it, whatever
+// queue the NIC's hash put them on.
+struct TcpHandoff {
+    std::uint16_t first = 0;      // the whole ephemeral range
+    std::uint16_t last = 0;
+    std::uint16_t self = 0;       // this lcore's index
+    std::vector<rte_ring*> inboxes; // every lcore's, by index
+
+    std::uint16_t owner(std::uint16_t port) const noexcept {
+        const auto n = static_cast<std::uint32_t>(inboxes.size());
+        const std::uint32_t span = (static_cast<std::uint32_t>(last - first) + 1) / n;
+        const std::uint32_t i = (static_cast<std::uint32_t>(port - first)) / span;
+        return static_cast<std::uint16_t>(i < n ? i : n - 1);
+    }
+    bool in_range(std::uint16_t port) const noexcept { return port >= first && port <= last; }
+};
+
 // IPv4's hand-off to TCP (declared by the IPv4 layer, see ipv4_layer.hpp).
 class TcpReceiver {
 public:
@@ -50,6 +71,7 @@ public:
         : layer_(layer), ifc_(ifc), counters_(counters) {}
 
     void receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noexcept;
+    void set_handoff(const TcpHandoff& h) { handoff_ = h; }
 
 private:
     void drop(rte_mbuf* m, Drop reason) noexcept {
@@ -57,9 +79,12 @@ private:
         rte_pktmbuf_free(m);
     }
 
+    bool handed_off(rte_mbuf* m, const tcp::FourTuple& t) noexcept;
+
     tcp::TcpLayer& layer_;
     const Interface& ifc_;
     Counters& counters_;
+    TcpHandoff handoff_;
 };
 
 } // namespace lanetcp

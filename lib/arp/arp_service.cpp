@@ -79,6 +79,7 @@ void ArpService::share_with_peers(rte_mbuf* m) {
             counters_.drop(Drop::tx_no_mbuf);
             continue;
         }
+        copy->hash.usr = kInboxArpCopy;
         // A full inbox only delays learning on that lcore: it will ask itself.
         if (rte_ring_enqueue(peer, copy) != 0) rte_pktmbuf_free(copy);
     }

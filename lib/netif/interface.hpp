@@ -9,6 +9,12 @@
 
 namespace lanetcp {
 
+// What a frame in an lcore's inbox ring is, kept in the mbuf's user tag.
+enum InboxTag : std::uint32_t {
+    kInboxArpCopy = 1, // ARP another lcore learned from: learn, do not answer
+    kInboxHandoff = 2, // a frame for a connection this lcore owns: process it
+};
+
 struct Interface {
     std::uint16_t port_id = 0;
     std::uint16_t queue_id = 0;

@@ -13,6 +13,15 @@ namespace lanetcp {
 
 namespace {
 constexpr unsigned kInboxSize = 1024;
+
+tcp::TcpConfig tcp_config_for(const tcp::TcpConfig& shared, const LcoreParams& p) {
+    tcp::TcpConfig c = shared;
+    if (p.ephemeral_first != 0) {
+        c.ephemeral_first = p.ephemeral_first;
+        c.ephemeral_last = p.ephemeral_last;
+    }
+    return c;
+}
 constexpr unsigned kPrefetchAhead = 3;
 } // namespace
 
@@ -28,7 +37,8 @@ Lcore::Lcore(const LcoreParams& params, const Config& config)
       ethernet_(interface_, arp_, ipv4_, counters_),
       tcp_output_(interface_, ipv4_, params.pool, counters_,
                   {interface_.tx_tcp_checksum, interface_.tx_multi_segment}),
-      tcp_(config.tcp, tcp_output_, counters_, params.isn_key ? *params.isn_key : tcp::IsnGenerator::random_key(),
+      tcp_(tcp_config_for(config.tcp, params), tcp_output_, counters_,
+           params.isn_key ? *params.isn_key : tcp::IsnGenerator::random_key(),
            interface_.ip(), interface_.mtu, clock_.now()),
       tcp_receiver_(tcp_, interface_, counters_) {
     ipv4_.set_tcp(&tcp_receiver_);
@@ -74,11 +84,18 @@ unsigned Lcore::poll_once() {
 }
 
 void Lcore::drain_inbox(TimeNs now) {
-    // Rarely non-empty: only ARP learned by another lcore arrives here.
+    // Rarely non-empty: ARP another lcore learned, and segments of our
+    // active opens that the NIC's hash sent to another lcore.
     if (rte_ring_empty(inbox_)) return;
     void* objs[32];
     unsigned n = rte_ring_dequeue_burst(inbox_, objs, 32, nullptr);
-    for (unsigned i = 0; i < n; ++i) ethernet_.input_from_peer(static_cast<rte_mbuf*>(objs[i]), now);
+    for (unsigned i = 0; i < n; ++i) {
+        auto* m = static_cast<rte_mbuf*>(objs[i]);
+        if (m->hash.usr == kInboxHandoff)
+            ethernet_.input(m, now);
+        else
+            ethernet_.input_from_peer(m, now);
+    }
 }
 
 void Lcore::run(const std::atomic<bool>& stop) {

@@ -34,6 +34,9 @@ struct LcoreParams {
     std::uint16_t burst = 32;
     // The ISN secret; one per process. Null: a fresh random one.
     const tcp::IsnGenerator::Key* isn_key = nullptr;
+    // This lcore's slice of the ephemeral ports (0: the whole configured range).
+    std::uint16_t ephemeral_first = 0;
+    std::uint16_t ephemeral_last = 0;
 };
 
 class alignas(64) Lcore {
@@ -60,6 +63,9 @@ public:
     // This lcore's inbox, which other lcores write to.
     rte_ring* inbox() const noexcept { return inbox_; }
     void set_peers(std::vector<rte_ring*> peers) { arp_.set_peers(std::move(peers)); }
+    // Every lcore's inbox, indexed by lcore order, for handing TCP segments
+    // of active opens to the lcore whose port slice they belong to.
+    void set_handoff(const TcpHandoff& handoff) { tcp_receiver_.set_handoff(handoff); }
 
     unsigned lcore_id() const noexcept { return lcore_id_; }
     Clock& clock() noexcept { return clock_; }

@@ -94,8 +94,15 @@ Stack::Stack(const Config& config) : config_(config), isn_key_(tcp::IsnGenerator
         mac = *config_.interface.mac;
     }
 
+    // Each lcore hands out its own slice of the ephemeral ports (see TcpHandoff).
+    const auto n = static_cast<std::uint32_t>(lcore_ids.size());
+    const std::uint32_t first = config_.tcp.ephemeral_first;
+    const std::uint32_t span = (config_.tcp.ephemeral_last - first + 1u) / n;
+    if (span == 0) throw ConfigError("tcp.ephemeral_first..ephemeral_last has fewer ports than lcores");
     for (std::uint16_t q = 0; q < lcore_ids.size(); ++q) {
         LcoreParams lp;
+        lp.ephemeral_first = static_cast<std::uint16_t>(first + q * span);
+        lp.ephemeral_last = static_cast<std::uint16_t>(q + 1u == n ? config_.tcp.ephemeral_last : first + (q + 1u) * span - 1);
         lp.lcore_id = lcore_ids[q];
         lp.interface.port_id = port_.port_id;
         lp.interface.queue_id = q;
@@ -114,11 +121,15 @@ Stack::Stack(const Config& config) : config_(config), isn_key_(tcp::IsnGenerator
         lp.burst = config_.engine.burst;
         lcores_.push_back(std::make_unique<Lcore>(lp, config_));
     }
-    for (auto& lc : lcores_) {
+    TcpHandoff handoff{config_.tcp.ephemeral_first, config_.tcp.ephemeral_last, 0, {}};
+    for (auto& lc : lcores_) handoff.inboxes.push_back(lc->inbox());
+    for (std::uint16_t i = 0; i < lcores_.size(); ++i) {
         std::vector<rte_ring*> peers;
         for (auto& other : lcores_)
-            if (other != lc) peers.push_back(other->inbox());
-        lc->set_peers(std::move(peers));
+            if (other != lcores_[i]) peers.push_back(other->inbox());
+        lcores_[i]->set_peers(std::move(peers));
+        handoff.self = i;
+        lcores_[i]->set_handoff(handoff);
     }
 }
 
