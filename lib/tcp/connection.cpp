@@ -44,7 +44,7 @@ void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, TimeN
     const TcpConfig& cfg = layer.config();
     layer_ = &layer;
     tuple_ = tuple;
-    iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
+    iss_ = snd_una_ = snd_nxt_ = snd_max_ = snd_sml_ = iss;
     rcv_buffer_ = std::min<std::uint32_t>(cfg.receive_buffer, 65535);
     rtt_ = RttEstimator(cfg.min_rto, cfg.max_rto, cfg.initial_rto);
     snd_mss_ = 536;
@@ -59,7 +59,7 @@ void Connection::open_active(TimeNs now) noexcept {
 
 void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept {
     irs_ = syn.seq;
-    rcv_nxt_ = syn.seq + 1;
+    rcv_nxt_ = rcv_wup_ = syn.seq + 1;
     rcv_adv_ = rcv_nxt_ + rcv_buffer_;
     take_peer_options(syn.options);
     snd_wnd_ = max_snd_wnd_ = syn.window;
@@ -98,9 +98,6 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
         seg.payload.release();
         return;
     }
-    const bool had_fin = seg.flags.fin();
-    trim_to_window(seg);
-
     // Second: RST. RFC 5961 3.2: only an exact match resets; anything else
     // in the window gets a challenge ACK, so a blind attacker has to guess
     // the exact sequence number.
@@ -139,6 +136,21 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
         return;
     }
 
+    // Only now is the segment cut to what is new and fits the window: the
+    // checks above are on the segment as it was sent (an RST's exact match,
+    // a retransmitted SYN, the window update's SEG.SEQ).
+    if (seg.length() > 0 && seq_leq(seg.seq + seg.length(), rcv_nxt_)) {
+        // All of it arrived before: our ACK was lost, so repeat it at once
+        // (Linux's tcp_data_queue). A retransmitted FIN in TIME_WAIT also
+        // restarts the 2*MSL wait (RFC 9293 3.10.7.4, eighth check).
+        ack_pending_ = true;
+        if (state_ == State::time_wait && seg.flags.fin())
+            layer_->timers().arm(time_wait_timer_, now + layer_->config().time_wait);
+    }
+    // Data past the right edge (a zero-window probe carrying a byte, say)
+    // is dropped; the ACK tells the sender where the window is.
+    if (trim_to_window(seg)) ack_pending_ = true;
+
     // Seventh: text. Eighth: FIN, once everything before it has arrived.
     const SeqNum data_end = seg.seq + seg.payload.length;
     if (seg.payload.length > 0) {
@@ -147,25 +159,28 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
     } else {
         seg.payload.release();
     }
-    if (had_fin && seg.flags.fin() && data_end == rcv_nxt_) input_fin(now);
+    if (seg.flags.fin()) {
+        if (data_end == rcv_nxt_)
+            input_fin(now);
+        else if (seq_gt(data_end, rcv_nxt_))
+            ack_pending_ = true; // out of order: a duplicate ACK at once (RFC 5681 4.2)
+    }
 }
 
 bool Connection::acceptable(const InSegment& seg) const noexcept {
-    const std::uint32_t len = seg.length();
+    // Linux's tcp_sequence() rather than the letter of RFC 9293 3.10.7.4:
+    // the right edge is inclusive and the left edge is where the window was
+    // last advertised (RCV.WUP). A peer that filled our window sends its
+    // pure ACKs at exactly RCV.NXT+RCV.WND; refusing them would freeze
+    // SND.UNA while a lost segment holds RCV.NXT back, and both sides stall.
+    // A zero window still takes a probe's ACK, RST and window (the RFC's
+    // "special allowance"); trim_to_window drops any data.
     const std::int32_t wnd_signed = seq_diff(rcv_adv_, rcv_nxt_);
     const std::uint32_t wnd = wnd_signed > 0 ? static_cast<std::uint32_t>(wnd_signed) : 0;
-    if (len == 0) {
-        if (wnd == 0) return seg.seq == rcv_nxt_;
-        return wire::seq_in_window(seg.seq, rcv_nxt_, wnd);
-    }
-    // A zero window still takes the ACK, RST and window of a probe at RCV.NXT
-    // (RFC 9293 3.10.7.4 "special allowance"); trim_to_window drops its data.
-    if (wnd == 0) return seg.seq == rcv_nxt_;
-    return wire::seq_in_window(seg.seq, rcv_nxt_, wnd) || wire::seq_in_window(seg.seq + (len - 1), rcv_nxt_, wnd);
+    return seq_geq(seg.seq + seg.length(), rcv_wup_) && seq_leq(seg.seq, rcv_nxt_ + wnd);
 }
 
 bool Connection::trim_to_window(InSegment& seg) noexcept {
-    bool trimmed = false;
     if (seq_lt(seg.seq, rcv_nxt_)) {
         std::uint32_t skip = static_cast<std::uint32_t>(seq_diff(rcv_nxt_, seg.seq));
         if (seg.flags.syn()) {
@@ -176,18 +191,19 @@ bool Connection::trim_to_window(InSegment& seg) noexcept {
         const std::uint32_t cut = std::min(skip, seg.payload.length);
         seg.payload.trim_front(cut);
         seg.seq += cut;
-        trimmed = true;
     }
     const std::int32_t wnd_signed = seq_diff(rcv_adv_, rcv_nxt_);
     const std::uint32_t wnd = wnd_signed > 0 ? static_cast<std::uint32_t>(wnd_signed) : 0;
     const SeqNum right = rcv_nxt_ + wnd;
     const SeqNum end = seg.seq + seg.payload.length;
+    // A FIN right at the edge still counts, even in a zero window (as Linux's
+    // tcp_data_queue takes a bare FIN): it needs no buffer.
     if (seq_gt(end, right)) {
         seg.payload.trim_back(static_cast<std::uint32_t>(seq_diff(end, right)));
         seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::fin.bits)};
-        trimmed = true;
+        return true;
     }
-    return trimmed;
+    return false;
 }
 
 void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
@@ -211,7 +227,7 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
         return;
     }
     irs_ = seg.seq;
-    rcv_nxt_ = seg.seq + 1;
+    rcv_nxt_ = rcv_wup_ = seg.seq + 1;
     rcv_adv_ = rcv_nxt_ + rcv_buffer_;
     take_peer_options(seg.options);
     snd_wnd_ = max_snd_wnd_ = seg.window;
@@ -226,6 +242,7 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
     if (rtt_timing_ && retransmits_ == 0) rtt_.sample(now - rtt_start_); // Karn: only an unretransmitted SYN
     rtt_timing_ = false;
     snd_una_ = seg.ack;
+    syn_acked_ = true;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     retransmits_ = 0;
     backoff_ = 0;
@@ -295,8 +312,9 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     }
 
     // Window update (RFC 9293 3.10.7.4, fifth check): only from a segment at
-    // least as new as the one that set it last.
-    if (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, seg.ack))) {
+    // least as new as the one that set it last, and not from an old ACK.
+    if (seq_geq(seg.ack, snd_una_) &&
+        (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, seg.ack)))) {
         snd_wnd_ = seg.window;
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
@@ -306,7 +324,9 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
             persist_backoff_ = 0;
         }
     }
-    if (persist_timer_.armed()) persist_backoff_ = 0; // the peer answers: keep probing, never give up
+    // The peer is alive: zero-window probes go on as long as it answers
+    // (Linux resets icsk_probes_out on every ACK), still backing off.
+    persist_probes_ = 0;
 
     switch (state_) {
     case State::fin_wait_1:
@@ -335,14 +355,16 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
 
 void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
     // Sequence space holds the SYN and FIN too; only data leaves the queue.
-    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const SeqNum data_start = send_queue_start();
     const SeqNum data_end = data_start + send_queue_.size();
     const SeqNum acked_to = seq_lt(ack, data_end) ? ack : data_end;
     const std::uint32_t data_acked =
         seq_gt(acked_to, data_start) ? static_cast<std::uint32_t>(seq_diff(acked_to, data_start)) : 0;
-    const std::uint32_t flight_before = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
     send_queue_.consume(data_acked, layer_->chunks());
-    const std::uint32_t acked = static_cast<std::uint32_t>(seq_diff(ack, snd_una_));
+    // The SYN takes sequence space but carried no data: acknowledging it
+    // does not grow the congestion window (the handshake of a passive open).
+    const std::uint32_t acked = static_cast<std::uint32_t>(seq_diff(ack, snd_una_)) - (syn_acked_ ? 0u : 1u);
+    syn_acked_ = true;
     snd_una_ = ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
 
@@ -385,7 +407,6 @@ void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
             }
         }
     }
-    (void)flight_before;
 
     // RFC 6298 5.2 and 5.3.
     layer_->timers().cancel(rtx_timer_);
@@ -421,10 +442,12 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
     if (app_closed_) {
         // Nobody will read it: tell the peer at once, as Linux does
         // (tcp_rcv_state_process with RCV_SHUTDOWN on an orphan).
+        // The RST answers this segment (tcp_v4_send_reset): SEQ = SEG.ACK is
+        // exactly the peer's RCV.NXT, which RFC 5961 3.2 requires for it to
+        // reset rather than challenge.
         seg.payload.release();
         layer_->counters().drop(Drop::tcp_data_after_close);
-        send_control(tf::rst | tf::ack, snd_nxt_, now);
-        layer_->counters().tcp_resets_sent.add();
+        layer_->send_reset_for(seg);
         return fail(ECONNRESET);
     }
     if (seg.seq != rcv_nxt_) {
@@ -481,19 +504,24 @@ void Connection::enter_time_wait(TimeNs now) noexcept {
 // ------------------------------------------------------------ output ----
 
 std::uint32_t Connection::unsent_bytes() const noexcept {
-    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const SeqNum data_start = send_queue_start();
     const std::int32_t sent = seq_diff(snd_nxt_, data_start);
     const std::uint32_t sent_data = sent > 0 ? std::min<std::uint32_t>(static_cast<std::uint32_t>(sent), send_queue_.size()) : 0;
     return send_queue_.size() - sent_data;
 }
 
 bool Connection::send_test(std::uint32_t len, std::uint32_t unsent) const noexcept {
-    // Nagle (RFC 896) and sender-side SWS avoidance (RFC 9293 3.8.6.2.1):
-    // a partial segment goes only when nothing else is waiting on the wire,
-    // it ends the queued data, or it is at least half the largest window.
+    // Nagle (RFC 896) with Minshall's refinement, as Linux (tcp_nagle_check):
+    // the partial segment that ends the queued data waits only while an
+    // earlier partial segment is unacknowledged, so a write of 5000 bytes
+    // does not leave its last 620 waiting for a delayed ACK. Otherwise
+    // sender-side SWS avoidance (RFC 9293 3.8.6.2.1): a partial segment cut
+    // by the window goes when nothing is in flight and it is at least half
+    // the largest window seen.
     if (len >= snd_mss_) return true;
     const bool idle = snd_nxt_ == snd_una_;
-    if (len == unsent && (nodelay_ || idle || fin_queued_)) return true;
+    const bool small_in_flight = seq_gt(snd_sml_, snd_una_) && seq_leq(snd_sml_, snd_nxt_);
+    if (len == unsent && (nodelay_ || !small_in_flight || fin_queued_)) return true;
     return (nodelay_ || idle) && len >= max_snd_wnd_ / 2;
 }
 
@@ -522,7 +550,7 @@ void Connection::push(TimeNs now) noexcept {
 
 void Connection::send_fin_if_due(TimeNs now) noexcept {
     if (!fin_queued_ || unsent_bytes() != 0) return;
-    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const SeqNum data_start = send_queue_start();
     const SeqNum data_end = data_start + send_queue_.size();
     if (snd_nxt_ != data_end) return; // sent already, and not being resent
     if (!fin_sent_) {
@@ -545,6 +573,7 @@ void Connection::fill_common(OutSegment& out, TimeNs) noexcept {
     out.tuple = tuple_;
     out.ack = rcv_nxt_;
     out.window = advertised_window();
+    rcv_wup_ = rcv_nxt_;
     // Whatever we send carries the latest ACK: no separate one is owed.
     segments_since_ack_ = 0;
     ack_pending_ = false;
@@ -571,7 +600,7 @@ void Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexce
     OutSegment out;
     fill_common(out, now);
     out.seq = seq;
-    const SeqNum data_start = seq_gt(snd_una_, iss_) ? snd_una_ : iss_ + 1;
+    const SeqNum data_start = send_queue_start();
     const std::uint32_t offset = static_cast<std::uint32_t>(seq_diff(seq, data_start));
     out.flags = tf::ack;
     if (offset + len == send_queue_.size()) out.flags = out.flags | tf::psh;
@@ -579,6 +608,7 @@ void Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexce
     out.payload_offset = offset;
     out.payload_length = len;
     transmit(layer_->output(), out);
+    if (len < snd_mss_) snd_sml_ = seq + len; // tcp_minshall_update
     Counters& c = layer_->counters();
     c.tcp_tx_segments.add();
     c.tcp_tx_bytes.add(len);
@@ -719,9 +749,16 @@ void Connection::on_persist_timer(TimeNs now) noexcept {
         if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
         return;
     }
+    // A peer that stopped answering is gone (tcp_probe_timer: retries2
+    // probes in a row without an ACK).
+    if (persist_probes_ >= layer_->config().retries2) {
+        layer_->counters().tcp_connections_timed_out.add();
+        return fail(ETIMEDOUT);
+    }
     // Zero-window probe: an old sequence number makes the peer answer with
     // an ACK that carries its window (Linux's tcp_xmit_probe_skb).
     send_control(tf::ack, snd_una_ - 1, now);
+    ++persist_probes_;
     if (persist_backoff_ < 30) ++persist_backoff_;
     layer_->timers().arm(persist_timer_, now + rtt_.backed_off(persist_backoff_));
 }
@@ -832,7 +869,7 @@ void Connection::dispatch(TimeNs) noexcept {
         }
     }
     if (app_closed_ || handler_ == nullptr) {
-        p.data.release();
+        discard_undelivered(p.data);
         return;
     }
     const ConnectionHandler* h = handler_;
@@ -842,7 +879,7 @@ void Connection::dispatch(TimeNs) noexcept {
         if (!app_closed_ && h->on_data)
             h->on_data(*this, p.data, user_);
         else
-            p.data.release();
+            discard_undelivered(p.data);
     }
     if (p.peer_fin && !app_closed_ && h->on_peer_fin) h->on_peer_fin(*this, user_);
     if (p.writable && !app_closed_ && h->on_writable) h->on_writable(*this, user_);
@@ -851,6 +888,17 @@ void Connection::dispatch(TimeNs) noexcept {
         if (h->on_closed) h->on_closed(*this, p.error, user_);
     }
     in_dispatch_ = false;
+}
+
+void Connection::discard_undelivered(Chunk& data) noexcept {
+    // Data we acknowledged and the application closed before seeing: RST,
+    // not a FIN that tells the peer all went well (RFC 2525 2.17, Linux's
+    // tcp_close with unread data).
+    if (data.length > 0 && app_closed_ && !dead_) {
+        layer_->counters().drop(Drop::tcp_data_after_close);
+        abort_in_event();
+    }
+    data.release();
 }
 
 void Connection::abort_in_event() noexcept {

@@ -70,8 +70,10 @@ public:
     void consumed(std::uint32_t n) noexcept;
     // Half-close: FIN after what is queued.
     void shutdown() noexcept;
-    // No more callbacks but on_closed; FIN after what is queued. Data that
-    // arrives afterwards is answered with RST, as Linux does.
+    // FIN after what is queued; no more callbacks, not even on_closed: the
+    // connection is the stack's from here on (it finishes the FIN exchange
+    // and TIME_WAIT on its own). Data that arrives afterwards is answered
+    // with RST, as Linux does.
     void close() noexcept;
     // RST now, drop everything; no further callbacks.
     void abort() noexcept;
@@ -168,7 +170,12 @@ private:
     void fail(int error) noexcept;   // the connection is over: tell the app, free after dispatch
     void finish() noexcept;          // closed cleanly from the app's point of view
     void abort_in_event() noexcept;  // RST and free, from inside an event
+    void discard_undelivered(Chunk& data) noexcept;
     bool our_fin_acked() const noexcept { return fin_sent_ && wire::seq_geq(snd_una_, fin_seq_ + 1); }
+    // Sequence number of the first byte in the send queue: the SYN takes
+    // the one before it until acknowledged. (Not a comparison of SND.UNA
+    // with the ISS, which flips sign after 2 GiB.)
+    SeqNum send_queue_start() const noexcept { return syn_acked_ ? snd_una_ : iss_ + 1; }
 
     TcpLayer* layer_ = nullptr;
     FourTuple tuple_{};
@@ -178,6 +185,8 @@ private:
     // ever sent: after a timeout snd_nxt_ goes back to snd_una_, and ACKs up
     // to snd_max_ stay acceptable.
     SeqNum iss_{}, snd_una_{}, snd_nxt_{}, snd_max_{}, snd_wl1_{}, snd_wl2_{};
+    bool syn_acked_ = false;
+    SeqNum snd_sml_{};            // end of the last partial segment sent (Nagle, Minshall)
     std::uint32_t snd_wnd_ = 0;
     std::uint32_t max_snd_wnd_ = 0;
     std::uint16_t snd_mss_ = 536; // RFC 9293 3.7.1 default until the peer says
@@ -189,6 +198,7 @@ private:
     // Receive sequence space.
     SeqNum irs_{}, rcv_nxt_{};
     SeqNum rcv_adv_{};            // right edge of the window we last advertised
+    SeqNum rcv_wup_{};            // RCV.NXT when we last advertised it (Linux's rcv_wup)
     std::uint32_t rcv_unconsumed_ = 0; // delivered, not yet consumed by the app
     std::uint32_t rcv_buffer_ = 65535;
     std::uint8_t segments_since_ack_ = 0;
@@ -210,6 +220,7 @@ private:
     std::uint32_t retransmits_ = 0; // consecutive timeouts, for giving up
     std::uint32_t backoff_ = 0;
     std::uint32_t persist_backoff_ = 0;
+    std::uint32_t persist_probes_ = 0; // zero-window probes without an ACK in reply
 
     Timer rtx_timer_;
     Timer delack_timer_;

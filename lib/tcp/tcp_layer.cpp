@@ -105,12 +105,23 @@ void TcpLayer::input(InSegment& seg, TimeNs now) noexcept {
         seg.payload.release();
         return;
     }
+    Listener* l = listener_by_port_[seg.tuple.local_port];
     if (Connection* c = find(seg.tuple)) {
+        // A new SYN for a 4-tuple in TIME_WAIT, past everything the old
+        // connection received, starts the new connection at once instead of
+        // bouncing off the old one (RFC 9293 3.6.1 and Linux's TCP_TW_SYN). Its
+        // ISS is far beyond the old one's sequence space, as Linux picks it,
+        // so no old duplicate can be taken for new data.
+        if (c->state() == State::time_wait && l != nullptr && seg.flags.syn() && !seg.flags.ack() &&
+            wire::seq_gt(seg.seq, c->rcv_nxt())) {
+            const SeqNum iss = c->snd_nxt() + 65535 + 2;
+            release(*c);
+            return input_listen(*l, seg, now, &iss);
+        }
         c->input(seg, now);
         end_event(*c, now);
         return;
     }
-    Listener* l = listener_by_port_[seg.tuple.local_port];
     if (l != nullptr) return input_listen(*l, seg, now);
     // RFC 9293 3.10.7.1: CLOSED. Everything but a RST gets a RST.
     counters_.drop(Drop::tcp_no_listener);
@@ -118,7 +129,7 @@ void TcpLayer::input(InSegment& seg, TimeNs now) noexcept {
     seg.payload.release();
 }
 
-void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now) noexcept {
+void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNum* iss) noexcept {
     // RFC 9293 3.10.7.2.
     seg.payload.release(); // no data on a SYN (no TCP Fast Open)
     if (seg.flags.rst()) return;
@@ -139,7 +150,7 @@ void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now) noexcept {
         counters_.drop(Drop::tcp_table_full);
         return;
     }
-    c->init(*this, seg.tuple, isn_.next(seg.tuple, now), now);
+    c->init(*this, seg.tuple, iss != nullptr ? *iss : isn_.next(seg.tuple, now), now);
     table_.insert(*c);
     ++l.syn_received;
     c->open_passive(seg, l, now);

@@ -98,7 +98,8 @@ private:
                  bi::constant_time_size<true>>;
 
     Connection* allocate() noexcept;
-    void input_listen(Listener& l, InSegment& seg, TimeNs now) noexcept;
+    // `iss`: the ISS to use instead of a fresh one (a SYN that ended a TIME_WAIT).
+    void input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNum* iss = nullptr) noexcept;
     void after_event(Connection& c) noexcept;
     bool port_in_use(const FourTuple& t) noexcept;
 
