@@ -162,6 +162,7 @@ void read_engine(Reader& r, EngineConfig& c) {
 void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.integer("max_connections", c.max_connections, 16, 1 << 24);
     r.integer("chunk_pool", c.chunk_pool, 1024, 1 << 26);
+    r.integer("reassembly_segments", c.reassembly_segments, 256, 1 << 26);
     r.integer("send_buffer", c.send_buffer, 4096, 1 << 30);
     r.integer("receive_buffer", c.receive_buffer, 1024, 65535);
     r.integer("mss", c.mss, 88, 8960);

@@ -49,7 +49,7 @@ enum class Drop : std::uint8_t {
     tcp_syn_backlog_full,      // a listener has its maximum of half-open connections
     tcp_table_full,            // no free control block
     tcp_out_of_window,         // not acceptable (RFC 9293 3.10.7.4); answered with an ACK
-    tcp_out_of_order,          // ahead of RCV.NXT: no reassembly queue yet, dup ACK sent
+    tcp_out_of_order,          // ahead of RCV.NXT with the reassembly queue full; dup ACK sent
     tcp_data_after_close,      // data after the application closed: answered with RST
     tcp_bad_ack,               // ACK for data never sent
     tcp_handoff_full,          // the owning lcore's inbox was full
@@ -144,7 +144,8 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_challenge_acks)           \
     X(tcp_connections_timed_out)    \
     X(tcp_connections_refused)      \
-    X(tcp_handoffs)
+    X(tcp_handoffs)                 \
+    X(tcp_out_of_order_held)
 
 struct Counters {
 #define LANETCP_DECLARE_COUNTER(name) Counter name;

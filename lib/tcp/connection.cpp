@@ -162,8 +162,9 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
     if (seg.flags.fin()) {
         if (data_end == rcv_nxt_)
             input_fin(now);
-        else if (seq_gt(data_end, rcv_nxt_))
-            ack_pending_ = true; // out of order: a duplicate ACK at once (RFC 5681 4.2)
+        else if (seq_gt(data_end, rcv_nxt_) && state_ != State::close_wait && state_ != State::closing &&
+                 state_ != State::last_ack && state_ != State::time_wait)
+            hold(data_end, Chunk{}, true); // a bare FIN ahead of a hole
     }
 }
 
@@ -451,11 +452,11 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
         return fail(ECONNRESET);
     }
     if (seg.seq != rcv_nxt_) {
-        // No reassembly queue yet: the sender retransmits; a duplicate ACK
-        // at once lets it do so fast (RFC 5681 4.2).
-        layer_->counters().drop(Drop::tcp_out_of_order);
-        seg.payload.release();
-        ack_pending_ = true;
+        // Ahead of a hole: hold it, and say so at once with a duplicate ACK
+        // (RFC 5681 4.2) so that the sender repairs the hole fast.
+        hold(seg.seq, seg.payload, seg.flags.fin());
+        seg.payload = Chunk{};
+        seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::fin.bits)};
         return;
     }
     const std::uint32_t len = seg.payload.length;
@@ -464,7 +465,28 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
     layer_->counters().tcp_rx_bytes.add(len);
     pending_.data = seg.payload;
     seg.payload = Chunk{};
-    ack_scheduling(len >= snd_mss_, now);
+    if (reassembly_.empty()) return ack_scheduling(len >= snd_mss_, now);
+
+    // The hole before held data may have filled: take what now follows on.
+    HeldSegmentPool& pool = layer_->held_segments();
+    const bool fin = reassembly_.pop_ready(rcv_nxt_, pool, [&](Chunk c) {
+        HeldSegment* n = pool.get(); // pop_ready just returned one
+        n->chunk = c;
+        ready_.push_back(*n);
+        rcv_unconsumed_ += c.length;
+        layer_->counters().tcp_rx_bytes.add(c.length);
+    });
+    ack_pending_ = true; // RFC 5681 4.2: a segment that fills a hole is ACKed at once
+    if (fin) input_fin(now);
+}
+
+void Connection::hold(SeqNum seq, Chunk data, bool fin) noexcept {
+    ack_pending_ = true;
+    const auto r = reassembly_.insert(seq, data, fin, rcv_nxt_, layer_->held_segments(), kMaxHeldSegments);
+    if (r == ReassemblyQueue::Insert::held)
+        layer_->counters().tcp_out_of_order_held.add();
+    else if (r == ReassemblyQueue::Insert::full)
+        layer_->counters().drop(Drop::tcp_out_of_order);
 }
 
 void Connection::input_fin(TimeNs now) noexcept {
@@ -870,6 +892,7 @@ void Connection::dispatch(TimeNs) noexcept {
     }
     if (app_closed_ || handler_ == nullptr) {
         discard_undelivered(p.data);
+        discard_ready();
         return;
     }
     const ConnectionHandler* h = handler_;
@@ -881,6 +904,18 @@ void Connection::dispatch(TimeNs) noexcept {
         else
             discard_undelivered(p.data);
     }
+    // Held data the segment made contiguous, in order, after it.
+    while (!ready_.empty()) {
+        HeldSegment& n = ready_.front();
+        ready_.pop_front();
+        Chunk c = n.chunk;
+        n.chunk = Chunk{};
+        layer_->held_segments().put(n);
+        if (!app_closed_ && h->on_data)
+            h->on_data(*this, c, user_);
+        else
+            discard_undelivered(c);
+    }
     if (p.peer_fin && !app_closed_ && h->on_peer_fin) h->on_peer_fin(*this, user_);
     if (p.writable && !app_closed_ && h->on_writable) h->on_writable(*this, user_);
     if (p.closed && !app_closed_) {
@@ -888,6 +923,27 @@ void Connection::dispatch(TimeNs) noexcept {
         if (h->on_closed) h->on_closed(*this, p.error, user_);
     }
     in_dispatch_ = false;
+}
+
+void Connection::discard_ready() noexcept {
+    while (!ready_.empty()) {
+        HeldSegment& n = ready_.front();
+        ready_.pop_front();
+        discard_undelivered(n.chunk);
+        layer_->held_segments().put(n);
+    }
+}
+
+void Connection::release_receive_state() noexcept {
+    HeldSegmentPool& pool = layer_->held_segments();
+    reassembly_.clear(pool);
+    while (!ready_.empty()) {
+        HeldSegment& n = ready_.front();
+        ready_.pop_front();
+        n.chunk.release();
+        pool.put(n);
+    }
+    pending_.data.release();
 }
 
 void Connection::discard_undelivered(Chunk& data) noexcept {

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "tcp/chunk.hpp"
+#include "tcp/reassembly.hpp"
 #include "tcp/rtt.hpp"
 #include "tcp/segment.hpp"
 #include "tcp/send_queue.hpp"
@@ -170,6 +171,10 @@ private:
     void fail(int error) noexcept;   // the connection is over: tell the app, free after dispatch
     void finish() noexcept;          // closed cleanly from the app's point of view
     void abort_in_event() noexcept;  // RST and free, from inside an event
+    void hold(SeqNum seq, Chunk data, bool fin) noexcept;
+    void discard_ready() noexcept;
+    void release_receive_state() noexcept; // the connection is being freed
+    static constexpr std::uint32_t kMaxHeldSegments = 256;
     void discard_undelivered(Chunk& data) noexcept;
     bool our_fin_acked() const noexcept { return fin_sent_ && wire::seq_geq(snd_una_, fin_seq_ + 1); }
     // Sequence number of the first byte in the send queue: the SYN takes
@@ -231,6 +236,8 @@ private:
     const ConnectionHandler* handler_ = nullptr;
     void* user_ = nullptr;
     Pending pending_{};
+    HeldList ready_;              // held data the last segment made contiguous, for dispatch
+    ReassemblyQueue reassembly_;  // data ahead of RCV.NXT
     bool nodelay_ = false;
     bool app_closed_ = false;  // close() or abort(): no callbacks but on_closed
     bool in_dispatch_ = false;

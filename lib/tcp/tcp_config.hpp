@@ -10,6 +10,7 @@ namespace lanetcp::tcp {
 struct TcpConfig {
     std::uint32_t max_connections = 16384;   // control blocks per lcore, all states
     std::uint32_t chunk_pool = 262144;       // send-queue chunks per lcore
+    std::uint32_t reassembly_segments = 65536; // out-of-order segments held per lcore
     std::uint32_t send_buffer = 256 * 1024;  // bytes queued per connection before send() refuses
     std::uint32_t receive_buffer = 65535;    // receive window (no window scaling yet)
     std::uint16_t mss = 1460;                // ours, before clamping to the MTU

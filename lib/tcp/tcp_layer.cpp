@@ -20,6 +20,7 @@ TcpLayer::TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counter
       local_mss_(static_cast<std::uint16_t>(std::min<unsigned>(config.mss, mtu - 40u))),
       timers_(now),
       chunks_(config.chunk_pool),
+      held_(config.reassembly_segments),
       pool_(std::make_unique<Connection[]>(config.max_connections)),
       buckets_(std::bit_ceil(std::max<std::size_t>(config.max_connections, 16))),
       table_(Table::bucket_traits(buckets_.data(), buckets_.size())),
@@ -37,7 +38,7 @@ TcpLayer::~TcpLayer() {
             timers_.cancel(c.persist_timer_);
             timers_.cancel(c.time_wait_timer_);
             c.send_queue_.clear(chunks_);
-            c.pending_.data.release();
+            c.release_receive_state();
         }
     }
     table_.clear();
@@ -62,7 +63,7 @@ void TcpLayer::release(Connection& c) noexcept {
     timers_.cancel(c.persist_timer_);
     timers_.cancel(c.time_wait_timer_);
     c.send_queue_.clear(chunks_);
-    c.pending_.data.release();
+    c.release_receive_state();
     if (c.listener_ != nullptr) --c.listener_->syn_received;
     if (c.table_hook.is_linked()) table_.erase(table_.iterator_to(c));
     // A fresh control block for the next user.

@@ -64,6 +64,7 @@ public:
     Counters& counters() noexcept { return counters_; }
     TimerWheel& timers() noexcept { return timers_; }
     ChunkPool& chunks() noexcept { return chunks_; }
+    HeldSegmentPool& held_segments() noexcept { return held_; }
     std::uint16_t local_mss() const noexcept { return local_mss_; }
     // RST in answer to `seg`, which has no connection (RFC 9293 3.10.7.1).
     void send_reset_for(const InSegment& seg) noexcept;
@@ -111,6 +112,7 @@ private:
     std::uint16_t local_mss_;
     TimerWheel timers_;
     ChunkPool chunks_;
+    HeldSegmentPool held_;
     std::unique_ptr<Connection[]> pool_;
     std::vector<Table::bucket_type> buckets_;
     Table table_;

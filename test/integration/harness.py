@@ -10,7 +10,8 @@
 - read_pcap: frames of a pcap file (micro- or nanosecond format)
 
 The binary is $LANETCP_ECHO (set by meson), else $LANETCP_BUILD/apps/lanetcp-echo,
-else build/apps/lanetcp-echo next to this checkout.
+else build/apps/lanetcp-echo next to this checkout; likewise $LANETCP_CLIENT for
+lanetcp-client (EchoApp(..., binary=client_binary()) runs it).
 """
 
 import json
@@ -130,14 +131,23 @@ def require_root(checks):
 
 # -------------------------------------------------------------- processes ---
 
-def echo_binary():
-    path = os.environ.get("LANETCP_ECHO")
+def app_binary(name, env_var):
+    """build/apps/<name>, or $<env_var>, or $LANETCP_BUILD/apps/<name>."""
+    path = os.environ.get(env_var)
     if not path:
         build = os.environ.get("LANETCP_BUILD", os.path.join(REPO, "build"))
-        path = os.path.join(build, "apps", "lanetcp-echo")
+        path = os.path.join(build, "apps", name)
     if not os.access(path, os.X_OK):
-        raise RuntimeError(f"lanetcp-echo not found or not executable: {path} (build it, or set LANETCP_ECHO)")
+        raise RuntimeError(f"{name} not found or not executable: {path} (build it, or set {env_var})")
     return path
+
+
+def echo_binary():
+    return app_binary("lanetcp-echo", "LANETCP_ECHO")
+
+
+def client_binary():
+    return app_binary("lanetcp-client", "LANETCP_CLIENT")
 
 
 def unique(tag):
@@ -169,12 +179,14 @@ def ours_only(stderr_text):
 
 
 class EchoApp:
-    """lanetcp-echo as a child process; use as a context manager."""
+    """lanetcp-echo (or another lanetcp app: binary=client_binary()) as a child
+    process; use as a context manager."""
 
-    def __init__(self, workdir, eal, app_args, name="app"):
+    def __init__(self, workdir, eal, app_args, name="app", binary=None):
         self.workdir = workdir
         self.prefix = eal[eal.index("--file-prefix") + 1] if "--file-prefix" in eal else None
-        self.argv = [echo_binary()] + list(eal) + ["--"] + list(app_args)
+        self.argv = [binary or echo_binary()] + list(eal) + ["--"] + list(app_args)
+        self.label = os.path.basename(self.argv[0])
         self.stdout_path = os.path.join(workdir, f"{name}.stdout")
         self.stderr_path = os.path.join(workdir, f"{name}.stderr")
         self.proc = None
@@ -212,10 +224,10 @@ class EchoApp:
             if m:
                 return m
             if self.proc.poll() is not None:
-                raise RuntimeError(f"lanetcp-echo exited with {self.proc.returncode} before coming up:\n"
+                raise RuntimeError(f"{self.label} exited with {self.proc.returncode} before coming up:\n"
                                    f"{self.stderr}{self.stdout}")
             time.sleep(0.05)
-        raise RuntimeError(f"lanetcp-echo did not come up within {timeout}s:\n{self.stderr}{self.stdout}")
+        raise RuntimeError(f"{self.label} did not come up within {timeout}s:\n{self.stderr}{self.stdout}")
 
     def stop(self, sig=signal.SIGINT):
         if self.proc and self.proc.poll() is None:
@@ -226,7 +238,7 @@ class EchoApp:
             self.returncode = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise RuntimeError(f"lanetcp-echo did not exit within {timeout}s; killed")
+            raise RuntimeError(f"{self.label} did not exit within {timeout}s; killed")
         return self.returncode
 
     def kill(self):
@@ -243,8 +255,8 @@ class EchoApp:
             remove_runtime_dir(self.prefix)
 
     def print_output(self):
-        print("---- lanetcp-echo stdout ----\n" + self.stdout.rstrip())
-        print("---- lanetcp-echo stderr (DPDK log lines omitted) ----\n" + "\n".join(ours_only(self.stderr)))
+        print(f"---- {self.label} stdout ----\n" + self.stdout.rstrip())
+        print(f"---- {self.label} stderr (DPDK log lines omitted) ----\n" + "\n".join(ours_only(self.stderr)))
         print("----", flush=True)
 
 
@@ -350,10 +362,10 @@ def load_stats(path):
     return doc
 
 
-def check_app_exit(checks, rc, stats, app=None):
+def check_app_exit(checks, rc, stats, app=None, label="lanetcp-echo"):
     """Exit code 0, no mbuf leak, a consistent stats document."""
-    checks.check(rc != EXIT_LEAK, "lanetcp-echo exit code is not 3 (mbufs leaked)", f"exit code {rc}")
-    checks.eq(rc, 0, "lanetcp-echo exit code")
+    checks.check(rc != EXIT_LEAK, f"{label} exit code is not 3 (mbufs leaked)", f"exit code {rc}")
+    checks.eq(rc, 0, f"{label} exit code")
     if stats is None:
         checks.check(False, "stats JSON written")
         return
@@ -363,6 +375,29 @@ def check_app_exit(checks, rc, stats, app=None):
     checks.eq(sorted(set(KNOWN_COUNTERS) - set(stats["counters"])), [], "every counter present in the JSON")
     if app is not None and stats["mbufs_leaked"] == 0:
         checks.check("all mbufs returned to their pools" in app.stdout, "app reports all mbufs returned")
+
+
+FINAL_COUNTERS_LINE_RE = re.compile(r"^  (?P<group>[a-z0-9]+) +(?P<pairs>(?:[a-z0-9_.]+=\d+ ?)+)$")
+
+
+def parse_final_counters(stdout):
+    """The 'lanetcp: stopped; final counters' block an app prints, as a dict
+    'group_name' -> value ('tcp_retransmitted', 'drops_tcp.out_of_order', ...);
+    {} when the block is missing. For figures only: the JSON is authoritative."""
+    at = stdout.rfind("final counters")
+    if at < 0:
+        return {}
+    values = {}
+    for line in stdout[at:].splitlines()[1:]:
+        m = FINAL_COUNTERS_LINE_RE.match(line)
+        if not m:
+            if values:
+                break
+            continue
+        for pair in m.group("pairs").split():
+            key, value = pair.split("=")
+            values[f"{m.group('group')}_{key}"] = int(value)
+    return values
 
 
 def nonzero_drops(stats):

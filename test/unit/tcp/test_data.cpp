@@ -251,17 +251,33 @@ TEST_F(OneLayer, WindowShrinksUntilConsumedThenAnUpdateReopensIt) {
     EXPECT_EQ(app.received, 65539u);
 }
 
-TEST_F(OneLayer, OutOfOrderDataIsDroppedWithAnImmediateDuplicateAck) {
+TEST_F(OneLayer, OutOfOrderDataIsHeldUntilTheHoleFills) {
     Connection* c = accept_one();
     ASSERT_NE(c, nullptr);
-    peer(tf::ack, peer_nxt + 1460, our_nxt, bytes(1460));
+    // Ahead of a hole: held, not delivered, and a duplicate ACK at once
+    // (RFC 5681 4.2).
+    const std::string first = bytes(1460, 'a');
+    const std::string second = bytes(1460, 'n');
+    peer(tf::ack, peer_nxt + 1460, our_nxt, second);
     EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt, 0, 65535));
-    EXPECT_EQ(counters().dropped(Drop::tcp_out_of_order), 1u);
+    EXPECT_EQ(counters().tcp_out_of_order_held.get(), 1u);
+    EXPECT_EQ(counters().dropped(Drop::tcp_out_of_order), 0u);
     EXPECT_TRUE(server.apps[0].data.empty());
-    // An out-of-order FIN alone, the same.
-    peer(tf::ack | tf::fin, peer_nxt + 10, our_nxt);
+    // A FIN after the held data, also ahead of the hole: held too.
+    peer(tf::ack | tf::fin, peer_nxt + 2920, our_nxt);
     EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt, 0));
     EXPECT_EQ(c->state(), State::established);
+    EXPECT_EQ(server.apps[0].peer_fin, 0);
+    // A duplicate of the held segment changes nothing.
+    peer(tf::ack, peer_nxt + 1460, our_nxt, second);
+    EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt, 0));
+    // The hole fills: everything is delivered in order, the FIN taken, and
+    // the ACK goes at once, covering it all.
+    peer(tf::ack, peer_nxt, our_nxt, first);
+    EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt + 2921, 0));
+    EXPECT_EQ(server.apps[0].data, first + second);
+    EXPECT_EQ(server.apps[0].peer_fin, 1);
+    EXPECT_EQ(c->state(), State::close_wait);
 }
 
 TEST_F(OneLayer, RetransmittedDataIsAckedAgainAndNotDeliveredTwice) {
