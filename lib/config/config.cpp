@@ -178,6 +178,7 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.integer("ephemeral_first", c.ephemeral_first, 1, 65535);
     r.integer("ephemeral_last", c.ephemeral_last, 1, 65535);
     r.integer("syn_backlog", c.syn_backlog, 1, 1 << 24);
+    r.boolean("sack", c.sack);
     if (c.ephemeral_first > c.ephemeral_last)
         r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");
 }

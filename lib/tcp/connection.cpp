@@ -73,6 +73,7 @@ void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noe
 
 void Connection::take_peer_options(const wire::TcpOptions& o) noexcept {
     // RFC 9293 3.7.1: without the option, assume 536; never more than our own.
+    sack_ok_ = layer_->config().sack && o.sack_permitted; // RFC 2018 2: both SYNs carry it
     std::uint16_t peer = o.mss ? *o.mss : 536;
     snd_mss_ = std::max<std::uint16_t>(64, std::min(peer, layer_->local_mss()));
     // RFC 6928 initial window, RFC 5681 ssthresh "arbitrarily high".
@@ -305,10 +306,17 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     }
 
     const std::uint32_t old_wnd = snd_wnd_;
+    // SACK blocks arrive on data segments as much as on pure ACKs; with
+    // them, an ACK that reports newly arrived data counts as a duplicate
+    // whatever it carries (RFC 6675 2), so loss is found in both directions
+    // of an interactive or echo exchange, not only on one-way bulk.
+    const bool new_sack = sack_ok_ && seg.options.sack_block_count > 0 &&
+                          scoreboard_.update(seg.options.sacks(), snd_una_, snd_max_);
     if (seq_lt(snd_una_, seg.ack)) {
         on_new_ack(static_cast<std::uint32_t>(seq_diff(seg.ack, snd_una_)), seg.ack, now);
-    } else if (seg.ack == snd_una_ && seg.payload.length == 0 && !seg.flags.fin() && seg.window == snd_wnd_ &&
-               seq_lt(snd_una_, snd_max_)) {
+    } else if (seg.ack == snd_una_ && seq_lt(snd_una_, snd_max_) &&
+               (sack_ok_ ? new_sack
+                         : seg.payload.length == 0 && !seg.flags.fin() && seg.window == snd_wnd_)) {
         on_duplicate_ack(now);
     }
 
@@ -368,6 +376,7 @@ void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
     syn_acked_ = true;
     snd_una_ = ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    scoreboard_.advance(snd_una_);
 
     if (rtt_timing_ && seq_geq(ack, rtt_seq_)) {
         rtt_.sample(now - rtt_start_);
@@ -384,6 +393,11 @@ void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
             cwnd_ = std::min(ssthresh_, std::max(flight, static_cast<std::uint32_t>(snd_mss_)) + snd_mss_);
             in_recovery_ = false;
             dupacks_ = 0;
+        } else if (sack_ok_) {
+            // Partial acknowledgment with SACK: go on repairing the holes
+            // the scoreboard shows, as the ACK clock allows.
+            if (seq_lt(high_rxt_, snd_una_)) high_rxt_ = snd_una_;
+            sack_retransmit(now);
         } else {
             // Partial acknowledgment: the next hole is lost too; resend it at once.
             const std::uint32_t outstanding = std::min<std::uint32_t>(snd_mss_, send_queue_.size());
@@ -418,6 +432,20 @@ void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
 
 void Connection::on_duplicate_ack(TimeNs now) noexcept {
     ++dupacks_;
+    if (sack_ok_) {
+        // RFC 6675 5: recovery starts on the DupThresh-th duplicate, or as
+        // soon as DupThresh segments' worth above SND.UNA was SACKed.
+        if (in_recovery_) {
+            // Later data keeps arriving while the front hole, resent a while
+            // ago, does not: the resend was lost too (what Linux's RACK
+            // finds by time). Resend it now rather than wait for the RTO.
+            if (una_rxt_time_ != 0 && una_rxt_seq_ == snd_una_ && now - una_rxt_time_ > lost_rxt_delay())
+                high_rxt_ = snd_una_;
+            sack_retransmit(now);
+        } else if (dupacks_ >= 3 || scoreboard_.sacked_above(snd_una_) >= 3u * snd_mss_)
+            enter_sack_recovery(now);
+        return;
+    }
     if (in_recovery_) {
         cwnd_ += snd_mss_; // RFC 6582 3.2 step 4: each dup ACK is a segment that left
         return;
@@ -433,6 +461,49 @@ void Connection::on_duplicate_ack(TimeNs now) noexcept {
     if (len > 0) transmit_data(snd_una_, len, now);
     layer_->counters().tcp_fast_retransmits.add();
     cwnd_ = ssthresh_ + 3u * snd_mss_;
+}
+
+void Connection::enter_sack_recovery(TimeNs now) noexcept {
+    // RFC 6675 5 steps (1)-(4), with RFC 5681's ssthresh; no window
+    // inflation: the scoreboard says what left the network.
+    const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
+    ssthresh_ = std::max<std::uint32_t>(flight / 2, 2u * snd_mss_);
+    cwnd_ = ssthresh_;
+    recover_ = snd_max_;
+    in_recovery_ = true;
+    rtt_timing_ = false;
+    high_rxt_ = snd_una_;
+    sack_retransmit(now);
+}
+
+TimeNs Connection::lost_rxt_delay() const noexcept {
+    // Two round trips, at least a millisecond (our timer granularity).
+    return std::max<TimeNs>(rtt_.has_sample() ? 2 * rtt_.srtt() : 10 * kNsPerMs, kNsPerMs);
+}
+
+void Connection::sack_retransmit(TimeNs now) noexcept {
+    // RFC 6675 NextSeg() rule 1, simplified: the lowest holes below the
+    // highest SACKed byte not yet resent in this recovery, while the data in
+    // the network (sent, not SACKed) stays below cwnd. Two at most per ACK,
+    // so that a burst of losses is repaired at the pace ACKs return.
+    const SeqNum data_end = send_queue_start() + send_queue_.size();
+    for (int sent = 0; sent < 2 && !scoreboard_.empty(); ++sent) {
+        const std::uint32_t in_network =
+            static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_)) - scoreboard_.sacked_bytes();
+        if (sent > 0 && in_network >= cwnd_) return;
+        SeqNum start, end;
+        if (!scoreboard_.next_hole(seq_max(high_rxt_, snd_una_), start, end)) return;
+        if (seq_geq(start, data_end)) return;
+        if (seq_gt(end, data_end)) end = data_end;
+        const std::uint32_t len = std::min<std::uint32_t>(snd_mss_, static_cast<std::uint32_t>(seq_diff(end, start)));
+        transmit_data(start, len, now);
+        layer_->counters().tcp_fast_retransmits.add();
+        high_rxt_ = start + len;
+        if (start == snd_una_) {
+            una_rxt_seq_ = start;
+            una_rxt_time_ = now;
+        }
+    }
 }
 
 void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
@@ -480,8 +551,32 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
     if (fin) input_fin(now);
 }
 
+void Connection::fill_sack_blocks(wire::TcpOptions& o) const noexcept {
+    // RFC 2018 4: the first block holds the most recently received segment;
+    // the others follow, here in ascending order (what fits is sent).
+    std::array<wire::SackBlock, 16> blocks{};
+    std::size_t n = 0;
+    for (const HeldSegment& s : reassembly_.held()) {
+        if (n > 0 && blocks[n - 1].right == s.seq) {
+            blocks[n - 1].right = s.end();
+        } else if (n < blocks.size()) {
+            blocks[n++] = wire::SackBlock{s.seq, s.end()};
+        }
+    }
+    std::size_t first = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (wire::seq_in_window(last_held_seq_, blocks[i].left,
+                                static_cast<std::uint32_t>(seq_diff(blocks[i].right, blocks[i].left))))
+            first = i;
+    o.sack_block_count = 0;
+    o.sack_blocks[o.sack_block_count++] = blocks[first];
+    for (std::size_t i = 0; i < n && o.sack_block_count < wire::kTcpMaxSackBlocks; ++i)
+        if (i != first) o.sack_blocks[o.sack_block_count++] = blocks[i];
+}
+
 void Connection::hold(SeqNum seq, Chunk data, bool fin) noexcept {
     ack_pending_ = true;
+    last_held_seq_ = seq;
     const auto r = reassembly_.insert(seq, data, fin, rcv_nxt_, layer_->held_segments(), kMaxHeldSegments);
     if (r == ReassemblyQueue::Insert::held)
         layer_->counters().tcp_out_of_order_held.add();
@@ -555,8 +650,12 @@ void Connection::push(TimeNs now) noexcept {
         const std::uint32_t unsent = unsent_bytes();
         if (unsent == 0) break;
         const std::uint32_t in_flight = static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_));
-        const std::uint32_t wnd = std::min(snd_wnd_, cwnd_);
-        const std::uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+        // The peer's window counts from SND.UNA; the congestion window
+        // counts only what is still in the network (SACKed data left it).
+        const std::uint32_t in_network = in_flight - std::min(in_flight, scoreboard_.sacked_bytes());
+        const std::uint32_t peer_room = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
+        const std::uint32_t cwnd_room = cwnd_ > in_network ? cwnd_ - in_network : 0;
+        const std::uint32_t usable = std::min(peer_room, cwnd_room);
         const std::uint32_t len = std::min({static_cast<std::uint32_t>(snd_mss_), unsent, usable});
         if (len == 0 || !send_test(len, unsent)) break;
         transmit_data(snd_nxt_, len, now);
@@ -596,6 +695,7 @@ void Connection::fill_common(OutSegment& out, TimeNs) noexcept {
     out.ack = rcv_nxt_;
     out.window = advertised_window();
     rcv_wup_ = rcv_nxt_;
+    if (sack_ok_ && !reassembly_.empty()) fill_sack_blocks(out.options);
     // Whatever we send carries the latest ACK: no separate one is owed.
     segments_since_ack_ = 0;
     ack_pending_ = false;
@@ -664,6 +764,8 @@ void Connection::send_syn(TimeNs now) noexcept {
     out.tuple = tuple_;
     out.seq = iss_;
     out.options.mss = layer_->local_mss();
+    // A SYN offers SACK; a SYN-ACK accepts it only if the SYN offered it.
+    out.options.sack_permitted = state_ == State::syn_received ? sack_ok_ : layer_->config().sack;
     if (state_ == State::syn_received) {
         fill_common(out, now);
         out.flags = tf::syn | tf::ack;
@@ -747,6 +849,9 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
     bytes_acked_ca_ = 0;
     in_recovery_ = false;
     dupacks_ = 0;
+    // RFC 2018 8 / RFC 6675 5.1: after a timeout the receiver may have
+    // reneged; resend from SND.UNA as if nothing had been SACKed.
+    scoreboard_.clear();
     snd_nxt_ = snd_una_;
     const std::uint32_t len = std::min<std::uint32_t>(snd_mss_, unsent_bytes());
     if (len > 0) {

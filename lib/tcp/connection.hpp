@@ -10,6 +10,7 @@
 
 #include "tcp/chunk.hpp"
 #include "tcp/reassembly.hpp"
+#include "tcp/sack_scoreboard.hpp"
 #include "tcp/rtt.hpp"
 #include "tcp/segment.hpp"
 #include "tcp/send_queue.hpp"
@@ -172,6 +173,10 @@ private:
     void finish() noexcept;          // closed cleanly from the app's point of view
     void abort_in_event() noexcept;  // RST and free, from inside an event
     void hold(SeqNum seq, Chunk data, bool fin) noexcept;
+    void fill_sack_blocks(wire::TcpOptions& o) const noexcept;
+    void enter_sack_recovery(TimeNs now) noexcept;
+    void sack_retransmit(TimeNs now) noexcept;
+    TimeNs lost_rxt_delay() const noexcept;
     void discard_ready() noexcept;
     void release_receive_state() noexcept; // the connection is being freed
     static constexpr std::uint32_t kMaxHeldSegments = 256;
@@ -238,6 +243,14 @@ private:
     Pending pending_{};
     HeldList ready_;              // held data the last segment made contiguous, for dispatch
     ReassemblyQueue reassembly_;  // data ahead of RCV.NXT
+    SeqNum last_held_seq_{};      // for the first SACK block (RFC 2018 4)
+
+    // SACK (RFC 2018, recovery per RFC 6675).
+    bool sack_ok_ = false;
+    SackScoreboard scoreboard_;
+    SeqNum high_rxt_{};           // RFC 6675 HighRxt: resent up to here in this recovery
+    SeqNum una_rxt_seq_{};        // the front hole last resent, and when
+    TimeNs una_rxt_time_ = 0;
     bool nodelay_ = false;
     bool app_closed_ = false;  // close() or abort(): no callbacks but on_closed
     bool in_dispatch_ = false;

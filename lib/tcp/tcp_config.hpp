@@ -26,6 +26,7 @@ struct TcpConfig {
     std::uint16_t ephemeral_first = 32768;   // net.ipv4.ip_local_port_range
     std::uint16_t ephemeral_last = 60999;
     std::uint32_t syn_backlog = 1024;        // SYN_RECEIVED per listener
+    bool sack = true;                        // offer and accept SACK (RFC 2018)
 };
 
 } // namespace lanetcp::tcp
