@@ -11,7 +11,11 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then ./scripts/install-deps.sh; fi
 
 # The tree must also build warning-free with clang.
 if [ ! -f build-clang/build.ninja ]; then CXX=clang++ meson setup build-clang --buildtype=debugoptimized >/dev/null; fi
-ninja -C build-clang >/dev/null
+if ! clang_log=$(ninja -C build-clang 2>&1); then
+  echo "$clang_log" | grep -E "error|FAILED" | head -40
+  echo "clang++ build: FAILED"
+  exit 1
+fi
 echo "clang++ build: ok"
 
 status=0

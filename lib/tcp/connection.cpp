@@ -57,13 +57,17 @@ void Connection::open_active(TimeNs now) noexcept {
     send_syn(now);
 }
 
-void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept {
+void Connection::take_peer_syn(const InSegment& syn) noexcept {
     irs_ = syn.seq;
     rcv_nxt_ = rcv_wup_ = syn.seq + 1;
     rcv_adv_ = rcv_nxt_ + rcv_buffer_;
     take_peer_options(syn.options);
     snd_wnd_ = max_snd_wnd_ = syn.window;
     snd_wl1_ = syn.seq;
+}
+
+void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept {
+    take_peer_syn(syn);
     listener_ = &l;
     nodelay_ = l.nodelay;
     state_ = State::syn_received;
@@ -228,12 +232,7 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
         layer_->counters().drop(Drop::tcp_bad_flags);
         return;
     }
-    irs_ = seg.seq;
-    rcv_nxt_ = rcv_wup_ = seg.seq + 1;
-    rcv_adv_ = rcv_nxt_ + rcv_buffer_;
-    take_peer_options(seg.options);
-    snd_wnd_ = max_snd_wnd_ = seg.window;
-    snd_wl1_ = seg.seq;
+    take_peer_syn(seg);
     snd_wl2_ = seg.ack;
     if (!ack_ok) {
         // Simultaneous open (RFC 9293 3.5, figure 8).

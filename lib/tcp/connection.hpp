@@ -146,6 +146,7 @@ private:
     void on_new_ack(std::uint32_t acked, SeqNum ack, TimeNs now) noexcept;
     void on_duplicate_ack(TimeNs now) noexcept;
     void take_peer_options(const wire::TcpOptions& o) noexcept;
+    void take_peer_syn(const InSegment& syn) noexcept; // IRS, RCV.NXT, options, window
 
     // ---- output (tcp_push_one / tcp_write_xmit) ----
     void push(TimeNs now) noexcept;

@@ -32,14 +32,7 @@ TcpLayer::~TcpLayer() {
     // Give back every buffer the connections hold; the pool goes with us.
     for (std::uint32_t i = 0; i < config_.max_connections; ++i) {
         Connection& c = pool_[i];
-        if (c.table_hook.is_linked()) {
-            timers_.cancel(c.rtx_timer_);
-            timers_.cancel(c.delack_timer_);
-            timers_.cancel(c.persist_timer_);
-            timers_.cancel(c.time_wait_timer_);
-            c.send_queue_.clear(chunks_);
-            c.release_receive_state();
-        }
+        if (c.table_hook.is_linked()) drop_resources(c);
     }
     table_.clear();
     free_.clear();
@@ -57,13 +50,17 @@ Connection* TcpLayer::allocate() noexcept {
     return &c;
 }
 
-void TcpLayer::release(Connection& c) noexcept {
+void TcpLayer::drop_resources(Connection& c) noexcept {
     timers_.cancel(c.rtx_timer_);
     timers_.cancel(c.delack_timer_);
     timers_.cancel(c.persist_timer_);
     timers_.cancel(c.time_wait_timer_);
     c.send_queue_.clear(chunks_);
     c.release_receive_state();
+}
+
+void TcpLayer::release(Connection& c) noexcept {
+    drop_resources(c);
     if (c.listener_ != nullptr) --c.listener_->syn_received;
     if (c.table_hook.is_linked()) table_.erase(table_.iterator_to(c));
     // A fresh control block for the next user.

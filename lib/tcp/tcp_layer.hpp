@@ -99,6 +99,8 @@ private:
                  bi::constant_time_size<true>>;
 
     Connection* allocate() noexcept;
+    // Timers, queued and held data: everything a connection holds but itself.
+    void drop_resources(Connection& c) noexcept;
     // `iss`: the ISS to use instead of a fresh one (a SYN that ended a TIME_WAIT).
     void input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNum* iss = nullptr) noexcept;
     void after_event(Connection& c) noexcept;

@@ -42,32 +42,34 @@ struct Echo {
         }
         if (s.peer_done && s.waiting.empty()) c.close();
     }
-    static constexpr tcp::ConnectionHandler kHandler{
-        .on_established = nullptr,
-        .on_data =
-            [](tcp::Connection& c, tcp::Chunk d, void* u) {
-                auto& s = *static_cast<Session*>(u);
-                s.waiting.push_back(d);
-                drain(c, s);
-            },
-        .on_peer_fin =
-            [](tcp::Connection& c, void* u) {
-                auto& s = *static_cast<Session*>(u);
-                s.peer_done = true;
-                drain(c, s);
-            },
-        .on_writable = [](tcp::Connection& c, void* u) { drain(c, *static_cast<Session*>(u)); },
-        .on_closed = [](tcp::Connection&, int, void* u) {
-            for (auto& ch : static_cast<Session*>(u)->waiting) ch.release();
-            static_cast<Session*>(u)->waiting.clear();
-        },
-    };
+    static const tcp::ConnectionHandler kHandler;
     static void on_accept(tcp::Connection& c, void* self) {
         auto& e = *static_cast<Echo*>(self);
         ++e.accepted;
         e.sessions.emplace_back();
         c.set_handler(&kHandler, &e.sessions.back());
     }
+};
+
+const tcp::ConnectionHandler Echo::kHandler{
+    .on_established = nullptr,
+    .on_data =
+        [](tcp::Connection& c, tcp::Chunk d, void* u) {
+            auto& s = *static_cast<Echo::Session*>(u);
+            s.waiting.push_back(d);
+            drain(c, s);
+        },
+    .on_peer_fin =
+        [](tcp::Connection& c, void* u) {
+            auto& s = *static_cast<Echo::Session*>(u);
+            s.peer_done = true;
+            drain(c, s);
+        },
+    .on_writable = [](tcp::Connection& c, void* u) { drain(c, *static_cast<Echo::Session*>(u)); },
+    .on_closed = [](tcp::Connection&, int, void* u) {
+        for (auto& ch : static_cast<Echo::Session*>(u)->waiting) ch.release();
+        static_cast<Echo::Session*>(u)->waiting.clear();
+    },
 };
 
 // Sends `total` bytes of a pattern, hashes what it sends and what comes back.
@@ -105,35 +107,37 @@ struct Sender {
         crypto_hash_sha256_final(&st, out);
         return hex(out, sizeof out);
     }
-    static constexpr tcp::ConnectionHandler kHandler{
-        .on_established =
-            [](tcp::Connection&, void* u) {
-                auto& s = *static_cast<Sender*>(u);
-                s.established = true;
-                s.fill();
-            },
-        .on_data =
-            [](tcp::Connection& c, tcp::Chunk d, void* u) {
-                auto& s = *static_cast<Sender*>(u);
-                crypto_hash_sha256_update(&s.received_hash, d.data, d.length);
-                s.received += d.length;
-                c.consumed(d.length);
-                d.release();
-            },
-        .on_peer_fin = [](tcp::Connection&, void* u) { static_cast<Sender*>(u)->peer_fin = true; },
-        .on_writable =
-            [](tcp::Connection&, void* u) {
-                auto& s = *static_cast<Sender*>(u);
-                if (s.sent < s.total) s.fill();
-            },
-        .on_closed =
-            [](tcp::Connection&, int err, void* u) {
-                auto& s = *static_cast<Sender*>(u);
-                s.closed = true;
-                s.error = err;
-                s.conn = nullptr;
-            },
-    };
+    static const tcp::ConnectionHandler kHandler;
+};
+
+const tcp::ConnectionHandler Sender::kHandler{
+    .on_established =
+        [](tcp::Connection&, void* u) {
+            auto& s = *static_cast<Sender*>(u);
+            s.established = true;
+            s.fill();
+        },
+    .on_data =
+        [](tcp::Connection& c, tcp::Chunk d, void* u) {
+            auto& s = *static_cast<Sender*>(u);
+            crypto_hash_sha256_update(&s.received_hash, d.data, d.length);
+            s.received += d.length;
+            c.consumed(d.length);
+            d.release();
+        },
+    .on_peer_fin = [](tcp::Connection&, void* u) { static_cast<Sender*>(u)->peer_fin = true; },
+    .on_writable =
+        [](tcp::Connection&, void* u) {
+            auto& s = *static_cast<Sender*>(u);
+            if (s.sent < s.total) s.fill();
+        },
+    .on_closed =
+        [](tcp::Connection&, int err, void* u) {
+            auto& s = *static_cast<Sender*>(u);
+            s.closed = true;
+            s.error = err;
+            s.conn = nullptr;
+        },
 };
 
 // Polls both sides; when the wire is quiet, moves time on a millisecond so
