@@ -388,8 +388,10 @@ void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
     if (in_recovery_) {
         if (seq_geq(ack, recover_)) {
             // RFC 6582 3.2 step 3, full acknowledgment: deflate the window.
+            // RFC 6675 5: cwnd = ssthresh on leaving SACK recovery.
             const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
-            cwnd_ = std::min(ssthresh_, std::max(flight, static_cast<std::uint32_t>(snd_mss_)) + snd_mss_);
+            cwnd_ = sack_ok_ ? ssthresh_
+                             : std::min(ssthresh_, std::max(flight, static_cast<std::uint32_t>(snd_mss_)) + snd_mss_);
             in_recovery_ = false;
             dupacks_ = 0;
         } else if (sack_ok_) {
@@ -488,7 +490,7 @@ void Connection::sack_retransmit(TimeNs now) noexcept {
     const SeqNum data_end = send_queue_start() + send_queue_.size();
     for (int sent = 0; sent < 2 && !scoreboard_.empty(); ++sent) {
         const std::uint32_t in_network =
-            static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_)) - scoreboard_.sacked_bytes();
+            static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_)) - scoreboard_.sacked_below(snd_nxt_);
         if (sent > 0 && in_network >= cwnd_) return;
         SeqNum start, end;
         if (!scoreboard_.next_hole(seq_max(high_rxt_, snd_una_), start, end)) return;
@@ -648,10 +650,17 @@ void Connection::push(TimeNs now) noexcept {
     for (;;) {
         const std::uint32_t unsent = unsent_bytes();
         if (unsent == 0) break;
+        // After a timeout, SND.NXT walks again over data the peer SACKed:
+        // step over it rather than send it twice.
+        SeqNum sacked_end;
+        if (!scoreboard_.empty() && scoreboard_.range_end(snd_nxt_, sacked_end)) {
+            snd_nxt_ = seq_min(sacked_end, send_queue_start() + send_queue_.size());
+            continue;
+        }
         const std::uint32_t in_flight = static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_));
         // The peer's window counts from SND.UNA; the congestion window
         // counts only what is still in the network (SACKed data left it).
-        const std::uint32_t in_network = in_flight - std::min(in_flight, scoreboard_.sacked_bytes());
+        const std::uint32_t in_network = in_flight - scoreboard_.sacked_below(snd_nxt_);
         const std::uint32_t peer_room = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
         const std::uint32_t cwnd_room = cwnd_ > in_network ? cwnd_ - in_network : 0;
         const std::uint32_t usable = std::min(peer_room, cwnd_room);
@@ -756,7 +765,11 @@ void Connection::send_control(TcpFlags flags, SeqNum seq, TimeNs now) noexcept {
     layer_->counters().tcp_tx_segments.add();
 }
 
-void Connection::send_ack(TimeNs now) noexcept { send_control(tf::ack, snd_nxt_, now); }
+// SND.MAX, not SND.NXT: after a timeout SND.NXT goes back to SND.UNA, and a
+// pure ACK carrying a sequence number the peer has passed would be
+// refused and answered with another ACK, for ever (BSD's tcp_output does
+// the same).
+void Connection::send_ack(TimeNs now) noexcept { send_control(tf::ack, snd_max_, now); }
 
 void Connection::send_syn(TimeNs now) noexcept {
     OutSegment out;

@@ -13,17 +13,35 @@ using wire::seq_max;
 using wire::seq_min;
 
 bool SackScoreboard::update(std::span<const SackBlock> blocks, SeqNum snd_una, SeqNum snd_max) noexcept {
-    const std::uint32_t before = sacked_bytes_;
+    bool newly = false;
     for (SackBlock b : blocks) {
         // RFC 2018 and RFC 6675 5.1: ignore blocks that are not sane (right
         // not after left, or outside what is outstanding); D-SACKs below
         // SND.UNA carry nothing for recovery either.
         if (!seq_lt(b.left, b.right) || !seq_leq(b.right, snd_max) || !seq_gt(b.right, snd_una)) continue;
         if (seq_lt(b.left, snd_una)) b.left = snd_una;
+        // New unless one range already covers it (comparing totals would
+        // miss a new block that pushed another out of a full scoreboard).
+        bool covered = false;
+        for (std::size_t i = 0; i < count_ && !covered; ++i)
+            covered = seq_leq(ranges_[i].left, b.left) && seq_leq(b.right, ranges_[i].right);
+        newly |= !covered;
         insert(b);
     }
     recount();
-    return sacked_bytes_ > before;
+    return newly;
+}
+
+std::uint32_t SackScoreboard::sacked_below(SeqNum seq) const noexcept { return sacked_bytes_ - sacked_above(seq); }
+
+bool SackScoreboard::range_end(SeqNum seq, SeqNum& end) const noexcept {
+    for (std::size_t i = 0; i < count_; ++i) {
+        if (seq_leq(ranges_[i].left, seq) && seq_lt(seq, ranges_[i].right)) {
+            end = ranges_[i].right;
+            return true;
+        }
+    }
+    return false;
 }
 
 void SackScoreboard::insert(SackBlock b) noexcept {

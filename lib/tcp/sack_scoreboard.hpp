@@ -33,6 +33,10 @@ public:
     // SACKed bytes above `seq`; RFC 6675 IsLost() compares it with
     // DupThresh * SMSS.
     std::uint32_t sacked_above(wire::SeqNum seq) const noexcept;
+    std::uint32_t sacked_below(wire::SeqNum seq) const noexcept;
+
+    // When `seq` lies in a SACKed range, where that range ends.
+    bool range_end(wire::SeqNum seq, wire::SeqNum& end) const noexcept;
 
     // The first hole at or after `from` and below highest(): [start, end).
     // False when there is none.
