@@ -6,10 +6,11 @@ set -euo pipefail
 packages=(
   # build
   g++ clang meson ninja-build pkg-config
-  libdpdk-dev dpdk libfmt-dev libboost-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  libdpdk-dev dpdk libfmt-dev libboost-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsodium-dev
   googletest libgtest-dev libgmock-dev
   # demo and tests: a Linux peer in a network namespace
   iproute2 ethtool iputils-ping iputils-arping nftables tcpdump python3 python3-scapy libpcap-dev
+  netcat-openbsd socat
 )
 
 if [ "$(id -u)" -ne 0 ]; then
