@@ -88,9 +88,10 @@ Stack::Stack(const Config& config) : config_(config), isn_key_(tcp::IsnGenerator
     if (config_.interface.mac && *config_.interface.mac != port_.mac) {
         rte_ether_addr a{};
         config_.interface.mac->store(a.addr_bytes);
-        // A device that cannot change its address still hears frames for
-        // ours in promiscuous mode.
-        if (rte_eth_dev_default_mac_addr_set(port_.port_id, &a) != 0) rte_eth_promiscuous_enable(port_.port_id);
+        // An extra unicast filter, not a new device address: on net_tap the
+        // device address is also the kernel interface's, and the two ends
+        // must differ. A device without filters hears us in promiscuous mode.
+        if (rte_eth_dev_mac_addr_add(port_.port_id, &a, 0) != 0) rte_eth_promiscuous_enable(port_.port_id);
         mac = *config_.interface.mac;
     }
 
