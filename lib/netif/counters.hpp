@@ -145,7 +145,8 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_connections_timed_out)    \
     X(tcp_connections_refused)      \
     X(tcp_handoffs)                 \
-    X(tcp_out_of_order_held)
+    X(tcp_out_of_order_held)        \
+    X(tcp_keepalive_probes)
 
 struct Counters {
 #define LANETCP_DECLARE_COUNTER(name) Counter name;

@@ -36,7 +36,8 @@ Connection::Connection() noexcept
       rtx_timer_(this, kRetransmit),
       delack_timer_(this, kDelayedAck),
       persist_timer_(this, kPersist),
-      time_wait_timer_(this, kTimeWait) {}
+      time_wait_timer_(this, kTimeWait),
+      keepalive_timer_(this, kKeepalive) {}
 
 // ------------------------------------------------------------ set-up ----
 
@@ -88,6 +89,8 @@ void Connection::take_peer_options(const wire::TcpOptions& o) noexcept {
 // ------------------------------------------------------------- input ----
 
 void Connection::input(InSegment& seg, TimeNs now) noexcept {
+    last_received_ = now; // keepalive: anything from the peer shows it is there
+    keepalive_probes_ = 0;
     if (state_ == State::syn_sent) {
         input_syn_sent(seg, now);
         seg.payload.release();
@@ -615,6 +618,7 @@ void Connection::enter_time_wait(TimeNs now) noexcept {
     state_ = State::time_wait;
     layer_->timers().cancel(rtx_timer_);
     layer_->timers().cancel(persist_timer_);
+    layer_->timers().cancel(keepalive_timer_);
     layer_->timers().arm(time_wait_timer_, now + layer_->config().time_wait);
     finish();
 }
@@ -820,6 +824,7 @@ void Connection::on_timer(std::uint8_t kind, TimeNs now) noexcept {
         if (state_ != State::closed && state_ != State::time_wait) send_ack(now);
         return;
     case kPersist: return on_persist_timer(now);
+    case kKeepalive: return on_keepalive_timer(now);
     case kTimeWait:
         // TIME_WAIT over, or an orphan's FIN_WAIT_2 timed out.
         state_ = State::closed;
@@ -902,7 +907,48 @@ void Connection::on_persist_timer(TimeNs now) noexcept {
     layer_->timers().arm(persist_timer_, now + rtt_.backed_off(persist_backoff_));
 }
 
+void Connection::on_keepalive_timer(TimeNs now) noexcept {
+    if (!keepalive_) return;
+    const bool synchronized =
+        state_ == State::established || state_ == State::close_wait || state_ == State::fin_wait_2;
+    // Outstanding or waiting data has the retransmit and persist timers
+    // watching it (as Linux's tcp_keepalive_timer steps aside for them).
+    const bool busy = snd_una_ != snd_max_ || unsent_bytes() > 0;
+    if (!synchronized || busy || now - last_received_ < keepalive_idle_) {
+        const TimeNs from = synchronized && !busy ? last_received_ : now;
+        layer_->timers().arm(keepalive_timer_, std::max(from + keepalive_idle_, now + kNsPerMs));
+        return;
+    }
+    if (keepalive_probes_ >= keepalive_count_) {
+        // tcp_keepalive_timer: tell the peer, then give up.
+        send_control(tf::rst | tf::ack, snd_max_, now);
+        layer_->counters().tcp_resets_sent.add();
+        layer_->counters().tcp_connections_timed_out.add();
+        return fail(ETIMEDOUT);
+    }
+    // SND.UNA - 1: a byte the peer already has, so it answers with an ACK
+    // and takes nothing (Linux's tcp_write_wakeup without data).
+    send_control(tf::ack, snd_una_ - 1, now);
+    layer_->counters().tcp_keepalive_probes.add();
+    ++keepalive_probes_;
+    layer_->timers().arm(keepalive_timer_, now + keepalive_interval_);
+}
+
 // ------------------------------------------------------- application ----
+
+void Connection::set_keepalive(bool on, TimeNs idle, TimeNs interval, std::uint32_t count) noexcept {
+    keepalive_ = on;
+    keepalive_idle_ = std::max<TimeNs>(idle, kNsPerMs);
+    keepalive_interval_ = std::max<TimeNs>(interval, kNsPerMs);
+    keepalive_count_ = count;
+    keepalive_probes_ = 0;
+    if (!on) {
+        layer_->timers().cancel(keepalive_timer_);
+        return;
+    }
+    if (last_received_ == 0) last_received_ = layer_->now();
+    layer_->timers().arm(keepalive_timer_, std::max(last_received_ + keepalive_idle_, layer_->now() + kNsPerMs));
+}
 
 int Connection::send(Chunk data) noexcept {
     if (app_closed_ || fin_queued_ ||

@@ -85,6 +85,12 @@ public:
         user_ = user;
     }
     void set_nodelay(bool on) noexcept { nodelay_ = on; }
+    // Keepalive (RFC 9293 3.8.4), off unless asked for: after `idle` with
+    // nothing received, a probe every `interval`; after `count` unanswered
+    // probes the connection is reset and ends with ETIMEDOUT. Linux's
+    // defaults: 7200 s, 75 s, 9.
+    void set_keepalive(bool on, TimeNs idle = 7200 * kNsPerSec, TimeNs interval = 75 * kNsPerSec,
+                       std::uint32_t count = 9) noexcept;
 
     // ---- inspection ----
     State state() const noexcept { return state_; }
@@ -115,7 +121,7 @@ private:
     friend class TcpLayer;
     struct TupleOf;
 
-    enum TimerKind : std::uint8_t { kRetransmit, kDelayedAck, kPersist, kTimeWait };
+    enum TimerKind : std::uint8_t { kRetransmit, kDelayedAck, kPersist, kTimeWait, kKeepalive };
 
     // Events gathered while a segment or timer is processed and delivered to
     // the application once the state is consistent again.
@@ -166,6 +172,7 @@ private:
     void on_timer(std::uint8_t kind, TimeNs now) noexcept;
     void on_retransmit_timer(TimeNs now) noexcept;
     void on_persist_timer(TimeNs now) noexcept;
+    void on_keepalive_timer(TimeNs now) noexcept;
     void enter_time_wait(TimeNs now) noexcept;
 
     // ---- application delivery and teardown ----
@@ -237,6 +244,15 @@ private:
     Timer delack_timer_;
     Timer persist_timer_;
     Timer time_wait_timer_;
+    Timer keepalive_timer_;
+
+    // Keepalive: the timer is re-armed lazily, from the last arrival.
+    bool keepalive_ = false;
+    TimeNs keepalive_idle_ = 0;
+    TimeNs keepalive_interval_ = 0;
+    std::uint32_t keepalive_count_ = 0;
+    std::uint32_t keepalive_probes_ = 0;
+    TimeNs last_received_ = 0;
 
     // Application side.
     const ConnectionHandler* handler_ = nullptr;

@@ -55,6 +55,7 @@ void TcpLayer::drop_resources(Connection& c) noexcept {
     timers_.cancel(c.delack_timer_);
     timers_.cancel(c.persist_timer_);
     timers_.cancel(c.time_wait_timer_);
+    timers_.cancel(c.keepalive_timer_);
     c.send_queue_.clear(chunks_);
     c.release_receive_state();
 }
