@@ -1,7 +1,5 @@
 #include "arp/arp_service.hpp"
 
-#include <cstring>
-
 #include "wire/ethernet.hpp"
 
 namespace lanetcp::arp {
@@ -91,9 +89,8 @@ void ArpService::send_request(Ipv4Addr target, const MacAddr* unicast) {
         counters_.drop(Drop::tx_no_mbuf);
         return;
     }
-    // Pad to the Ethernet minimum: not every PMD pads short frames itself.
-    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, wire::kEthernetMinFrameLen));
-    std::memset(p, 0, wire::kEthernetMinFrameLen);
+    // 42 bytes; TxQueue pads every short frame to the Ethernet minimum.
+    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, wire::kEthernetHeaderLen + wire::kArpLen));
     wire::emit_ethernet(p, unicast ? *unicast : MacAddr::broadcast(), ifc_.mac, wire::ethertype::arp);
     wire::emit_arp(p + wire::kEthernetHeaderLen, ArpFields{ArpOp::request, ifc_.mac, ifc_.ip(), MacAddr{}, target});
     counters_.arp_tx_requests.add();

@@ -92,13 +92,12 @@ void Ipv4Layer::echo_reply_in_place(rte_mbuf* m, const Ipv4View& ip, TimeNs now)
     const Ipv4Addr requester = ip.src();
     const std::uint8_t tos = ip.tos();
     const auto icmp_len = static_cast<std::uint16_t>(ip.total_length() - ip.header_length());
-    if (wire::kIpv4MinHeaderLen + icmp_len > ifc_.mtu) return drop(m, Drop::ipv4_exceeds_mtu);
     auto* icmp = rte_pktmbuf_mtod_offset(m, std::uint8_t*, m->l2_len + ip.header_length());
     wire::echo_request_to_reply(icmp);
 
     rte_pktmbuf_adj(m, static_cast<std::uint16_t>(m->l2_len + ip.header_length()));
     m->ol_flags = 0;
-    output(m,
+    const bool sent = output(m,
            wire::Ipv4Fields{.src = ifc_.ip(),
                             .dst = requester,
                             .protocol = wire::ipproto::icmp,
@@ -108,15 +107,21 @@ void Ipv4Layer::echo_reply_in_place(rte_mbuf* m, const Ipv4View& ip, TimeNs now)
                             .dont_fragment = false,
                             .payload_length = icmp_len},
            now);
-    counters_.icmp_tx_echo_replies.add();
+    if (sent) counters_.icmp_tx_echo_replies.add();
 }
 
-void Ipv4Layer::output(rte_mbuf* m, wire::Ipv4Fields f, TimeNs now) {
+bool Ipv4Layer::output(rte_mbuf* m, wire::Ipv4Fields f, TimeNs now) {
     // No fragmentation: what does not fit the link is dropped and counted
     // (an echo request reassembled by the sender's side can be bigger).
-    if (wire::kIpv4MinHeaderLen + f.payload_length > ifc_.mtu) return drop(m, Drop::ipv4_exceeds_mtu);
+    if (wire::kIpv4MinHeaderLen + f.payload_length > ifc_.mtu) {
+        drop(m, Drop::ipv4_exceeds_mtu);
+        return false;
+    }
     auto* hdr = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, wire::kIpv4MinHeaderLen));
-    if (hdr == nullptr) return drop(m, Drop::tx_no_mbuf);
+    if (hdr == nullptr) {
+        drop(m, Drop::tx_no_mbuf);
+        return false;
+    }
     if (f.id == 0) f.id = ++next_id_;
     // Keep what the transport asked of the NIC (its checksum); drop the rest,
     // such as receive flags on a reused buffer.
@@ -132,10 +137,17 @@ void Ipv4Layer::output(rte_mbuf* m, wire::Ipv4Fields f, TimeNs now) {
     }
     counters_.ipv4_tx_packets.add();
 
-    if (ifc_.is_broadcast(f.dst)) return arp_.output_broadcast(m);
+    if (ifc_.is_broadcast(f.dst)) {
+        arp_.output_broadcast(m);
+        return true;
+    }
     auto hop = next_hop(f.dst);
-    if (!hop) return drop(m, Drop::ipv4_no_route);
+    if (!hop) {
+        drop(m, Drop::ipv4_no_route);
+        return false;
+    }
     arp_.output(m, *hop, now);
+    return true;
 }
 
 bool Ipv4Layer::send_echo_request(Ipv4Addr dst, std::uint16_t id, std::uint16_t sequence,

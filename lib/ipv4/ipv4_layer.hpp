@@ -29,8 +29,9 @@ public:
     void input(rte_mbuf* m, TimeNs now);
 
     // Prepends a 20-byte IPv4 header to `m` (which starts at the L4 header)
-    // and sends it towards `f.dst`. Consumes `m`.
-    void output(rte_mbuf* m, wire::Ipv4Fields f, TimeNs now);
+    // and sends it towards `f.dst`. Consumes `m`. False when it was dropped
+    // (counted) rather than sent or queued for ARP.
+    bool output(rte_mbuf* m, wire::Ipv4Fields f, TimeNs now);
 
     // An ICMP echo request with `payload_len` bytes of pattern, for tests and
     // tools. False when no mbuf could be had.

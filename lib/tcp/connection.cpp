@@ -184,8 +184,7 @@ bool Connection::acceptable(const InSegment& seg) const noexcept {
     // SND.UNA while a lost segment holds RCV.NXT back, and both sides stall.
     // A zero window still takes a probe's ACK, RST and window (the RFC's
     // "special allowance"); trim_to_window drops any data.
-    const std::int32_t wnd_signed = seq_diff(rcv_adv_, rcv_nxt_);
-    const std::uint32_t wnd = wnd_signed > 0 ? static_cast<std::uint32_t>(wnd_signed) : 0;
+    const std::uint32_t wnd = rcv_wnd();
     return seq_geq(seg.seq + seg.length(), rcv_wup_) && seq_leq(seg.seq, rcv_nxt_ + wnd);
 }
 
@@ -201,8 +200,7 @@ bool Connection::trim_to_window(InSegment& seg) noexcept {
         seg.payload.trim_front(cut);
         seg.seq += cut;
     }
-    const std::int32_t wnd_signed = seq_diff(rcv_adv_, rcv_nxt_);
-    const std::uint32_t wnd = wnd_signed > 0 ? static_cast<std::uint32_t>(wnd_signed) : 0;
+    const std::uint32_t wnd = rcv_wnd();
     const SeqNum right = rcv_nxt_ + wnd;
     const SeqNum end = seg.seq + seg.payload.length;
     // A FIN right at the edge still counts, even in a zero window (as Linux's
@@ -367,7 +365,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
 void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
     // Sequence space holds the SYN and FIN too; only data leaves the queue.
     const SeqNum data_start = send_queue_start();
-    const SeqNum data_end = data_start + send_queue_.size();
+    const SeqNum data_end = send_queue_end();
     const SeqNum acked_to = seq_lt(ack, data_end) ? ack : data_end;
     const std::uint32_t data_acked =
         seq_gt(acked_to, data_start) ? static_cast<std::uint32_t>(seq_diff(acked_to, data_start)) : 0;
@@ -490,7 +488,7 @@ void Connection::sack_retransmit(TimeNs now) noexcept {
     // highest SACKed byte not yet resent in this recovery, while the data in
     // the network (sent, not SACKed) stays below cwnd. Two at most per ACK,
     // so that a burst of losses is repaired at the pace ACKs return.
-    const SeqNum data_end = send_queue_start() + send_queue_.size();
+    const SeqNum data_end = send_queue_end();
     for (int sent = 0; sent < 2 && !scoreboard_.empty(); ++sent) {
         const std::uint32_t in_network =
             static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_)) - scoreboard_.sacked_below(snd_nxt_);
@@ -658,7 +656,7 @@ void Connection::push(TimeNs now) noexcept {
         // step over it rather than send it twice.
         SeqNum sacked_end;
         if (!scoreboard_.empty() && scoreboard_.range_end(snd_nxt_, sacked_end)) {
-            snd_nxt_ = seq_min(sacked_end, send_queue_start() + send_queue_.size());
+            snd_nxt_ = seq_min(sacked_end, send_queue_end());
             continue;
         }
         const std::uint32_t in_flight = static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_));
@@ -683,8 +681,7 @@ void Connection::push(TimeNs now) noexcept {
 
 void Connection::send_fin_if_due(TimeNs now) noexcept {
     if (!fin_queued_ || unsent_bytes() != 0) return;
-    const SeqNum data_start = send_queue_start();
-    const SeqNum data_end = data_start + send_queue_.size();
+    const SeqNum data_end = send_queue_end();
     if (snd_nxt_ != data_end) return; // sent already, and not being resent
     if (!fin_sent_) {
         if (state_ == State::established)
@@ -718,16 +715,14 @@ std::uint16_t Connection::advertised_window() noexcept {
     // The right edge never moves left (RFC 9293 3.8.6.2.2, no shrinking),
     // and it moves right only by a worthwhile amount (receiver-side SWS
     // avoidance): at least min(buffer/2, MSS), or to the whole buffer.
-    const std::uint32_t free = rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
+    const std::uint32_t free = receive_space();
     const SeqNum right = rcv_nxt_ + free;
     if (seq_gt(right, rcv_adv_)) {
-        const std::int32_t cur = seq_diff(rcv_adv_, rcv_nxt_);
-        const std::uint32_t current = cur > 0 ? static_cast<std::uint32_t>(cur) : 0;
+        const std::uint32_t current = rcv_wnd();
         const std::uint32_t step = std::min<std::uint32_t>(rcv_buffer_ / 2, layer_->local_mss());
         if (free - current >= step || free == rcv_buffer_) rcv_adv_ = right;
     }
-    const std::int32_t wnd = seq_diff(rcv_adv_, rcv_nxt_);
-    return static_cast<std::uint16_t>(std::clamp<std::int32_t>(wnd, 0, 65535));
+    return static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_wnd(), 65535));
 }
 
 void Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexcept {
@@ -978,9 +973,8 @@ void Connection::consumed(std::uint32_t n) noexcept {
     if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) return;
     // Tell the peer when the window opens by a useful amount, above all out
     // of a (nearly) closed window, or it may wait for a persist probe.
-    const std::int32_t cur = seq_diff(rcv_adv_, rcv_nxt_);
-    const std::uint32_t current = cur > 0 ? static_cast<std::uint32_t>(cur) : 0;
-    const std::uint32_t free = rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
+    const std::uint32_t current = rcv_wnd();
+    const std::uint32_t free = receive_space();
     const std::uint32_t mss = layer_->local_mss();
     if (free >= current + 2u * mss || (current < mss && free >= mss)) {
         ack_pending_ = true;

@@ -194,6 +194,17 @@ private:
     // the one before it until acknowledged. (Not a comparison of SND.UNA
     // with the ISS, which flips sign after 2 GiB.)
     SeqNum send_queue_start() const noexcept { return syn_acked_ ? snd_una_ : iss_ + 1; }
+    // The sequence number after the last queued byte (where our FIN goes).
+    SeqNum send_queue_end() const noexcept { return send_queue_start() + send_queue_.size(); }
+    // RCV.WND as last advertised: from RCV.NXT to the right edge, never negative.
+    std::uint32_t rcv_wnd() const noexcept {
+        const std::int32_t w = wire::seq_diff(rcv_adv_, rcv_nxt_);
+        return w > 0 ? static_cast<std::uint32_t>(w) : 0;
+    }
+    // Receive buffer not held by data the application has not consumed.
+    std::uint32_t receive_space() const noexcept {
+        return rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
+    }
 
     TcpLayer* layer_ = nullptr;
     FourTuple tuple_{};
