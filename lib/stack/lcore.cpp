@@ -98,8 +98,27 @@ void Lcore::drain_inbox(TimeNs now) {
     }
 }
 
-void Lcore::run(const std::atomic<bool>& stop) {
-    while (!stop.load(std::memory_order_relaxed)) poll_once();
+void Lcore::run(const std::atomic<bool>& stop, const std::atomic<unsigned>& dumps) {
+    for (unsigned turn = 0; !stop.load(std::memory_order_relaxed); ++turn) {
+        poll_once();
+        if ((turn & 255) == 0) dump_connections_if_asked(dumps);
+    }
+}
+
+void Lcore::dump_connections_if_asked(const std::atomic<unsigned>& dumps) {
+    const unsigned asked = dumps.load(std::memory_order_relaxed);
+    if (asked == dumps_seen_) return;
+    dumps_seen_ = asked;
+    const std::string text = describe_connections();
+    std::fwrite(text.data(), 1, text.size(), stderr); // one write: lcores do not interleave lines
+    std::fflush(stderr);
+}
+
+std::string Lcore::describe_connections() {
+    const TimeNs now = clock_.now();
+    std::string text = fmt::format("lcore {}: {} connection(s)\n", lcore_id_, tcp_.connections());
+    tcp_.for_each_connection([&](const tcp::Connection& c) { text += "  " + c.describe(now) + "\n"; });
+    return text;
 }
 
 void Lcore::shutdown() {

@@ -54,8 +54,11 @@ public:
     // One loop turn; returns how many packets it received.
     unsigned poll_once();
 
-    // Polls until `stop` is set.
-    void run(const std::atomic<bool>& stop);
+    // Polls until `stop` is set; prints the connections whenever `dumps` grows.
+    void run(const std::atomic<bool>& stop, const std::atomic<unsigned>& dumps);
+    // Prints every connection to stderr if `dumps` changed since last time.
+    void dump_connections_if_asked(const std::atomic<unsigned>& dumps);
+    std::string describe_connections();
 
     // Frees every packet the lcore still holds (ARP queues, tx batch, inbox).
     void shutdown();
@@ -93,6 +96,7 @@ private:
     tcp::TcpLayer tcp_;
     TcpReceiver tcp_receiver_;
     rte_ring* inbox_ = nullptr;
+    unsigned dumps_seen_ = 0;
     std::array<rte_mbuf*, kMaxBurst> rx_burst_{};
 };
 

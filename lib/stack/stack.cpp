@@ -22,12 +22,18 @@ std::atomic<bool>& stop_requested() {
     return flag;
 }
 
+std::atomic<unsigned>& dump_requests() {
+    static std::atomic<unsigned> count{0};
+    return count;
+}
+
 namespace {
 
 extern "C" void on_stop_signal(int) { stop_requested().store(true, std::memory_order_relaxed); }
+extern "C" void on_dump_signal(int) { dump_requests().fetch_add(1, std::memory_order_relaxed); }
 
 int run_worker(void* arg) {
-    static_cast<Lcore*>(arg)->run(stop_requested());
+    static_cast<Lcore*>(arg)->run(stop_requested(), dump_requests());
     return 0;
 }
 
@@ -36,6 +42,7 @@ int run_worker(void* arg) {
 void install_signal_handlers() {
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGUSR1, on_dump_signal);
 }
 
 void init_eal(const std::vector<std::string>& args) {
@@ -157,6 +164,7 @@ void Stack::run_main_lcore(Lcore& lc) {
     for (unsigned turn = 0; !stop.load(std::memory_order_relaxed); ++turn) {
         lc.poll_once();
         if ((turn & 255) != 0) continue;
+        lc.dump_connections_if_asked(dump_requests());
         const TimeNs now = clock.now();
         if (interval != 0 && now >= next_stats) {
             next_stats = now + interval;

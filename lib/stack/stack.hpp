@@ -23,6 +23,8 @@ void cleanup_eal();
 
 // Set by SIGINT/SIGTERM once install_signal_handlers() ran.
 std::atomic<bool>& stop_requested();
+// Counts SIGUSR1s: each asks every lcore to print its connections to stderr.
+std::atomic<unsigned>& dump_requests();
 void install_signal_handlers();
 
 class Stack {

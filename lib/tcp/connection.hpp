@@ -7,6 +7,7 @@
 #include <boost/intrusive/list_hook.hpp>
 #include <boost/intrusive/unordered_set_hook.hpp>
 #include <cstdint>
+#include <string>
 
 #include "tcp/chunk.hpp"
 #include "tcp/reassembly.hpp"
@@ -116,6 +117,9 @@ public:
     bool persist_timer_armed() const noexcept { return persist_timer_.armed(); }
     TimeNs retransmit_deadline() const noexcept { return rtx_timer_.deadline(); }
     void* user() const noexcept { return user_; }
+    // One line: addresses, state, sequence numbers relative to ISS/IRS,
+    // windows, congestion state and armed timers (describe.cpp).
+    std::string describe(TimeNs now) const;
 
 private:
     friend class TcpLayer;

@@ -27,6 +27,9 @@ struct TcpConfig {
     std::uint16_t ephemeral_last = 60999;
     std::uint32_t syn_backlog = 1024;        // SYN_RECEIVED per listener
     bool sack = true;                        // offer and accept SACK (RFC 2018)
+    bool window_scale = true;                // offer and accept window scaling (RFC 7323 2)
+    bool timestamps = true;                  // offer and accept timestamps (RFC 7323 3)
+    std::uint32_t challenge_ack_limit = 1000; // challenge ACKs per second per lcore (RFC 5961 7)
 };
 
 } // namespace lanetcp::tcp

@@ -81,6 +81,10 @@ public:
     std::size_t connections() const noexcept { return table_.size(); }
     std::size_t free_connections() const noexcept { return free_.size(); }
     Connection* find(const FourTuple& t) noexcept;
+    template <class F>
+    void for_each_connection(F&& fn) const {
+        for (const Connection& c : table_) fn(c);
+    }
 
 private:
     struct TupleHash {

@@ -24,7 +24,10 @@ Measured figures are printed at the end, under "measured figures".
 Knobs (environment): LANETCP_TCP_MB (default 100) size of the big transfers,
 LANETCP_TCP_LOSS_MB (default 100) size under loss, LANETCP_TCP_PCAP=1 runs
 tcpdump in the namespace for every case (pcaps kept; tcpdump changes timing),
-LANETCP_TCP_BUDGET_S (default 1080) overall time budget.
+LANETCP_TCP_BUDGET_S (default 1080) overall time budget, LANETCP_TCP_CASES
+(default "1,2,3,4,5") which numbered cases to run, LANETCP_TCP_REPEAT (default 1)
+how many times to run each selected case (for chasing rare failures),
+LANETCP_TCP_MANY_LOSS (default 0) percent of TCP packets nftables drops during case 5.
 
 Under loss: before the reassembly queue and SACK, 100 MB under 5% loss did not
 finish (2026-11-25, 2 vCPUs, veth); with them it takes about 30-40 s per case.
@@ -62,12 +65,15 @@ MANY_BYTES = 1 * MB
 ECHO_PORT, SINK_PORT, SOURCE_PORT, CLOSED_PORT = 7, 9000, 9001, 9
 # A transfer that makes no progress for this long is declared stalled.
 STALL_S = 60
-TRANSFER_TIMEOUT_S = 180
+TRANSFER_TIMEOUT_S = int(os.environ.get("LANETCP_TCP_TIMEOUT_S", "180"))
 LOSS_TIMEOUT_S = 300
 REFUSED_MAX_S = 1.5
 # The whole test stays within meson's timeout (1200 s): later cases get less.
 BUDGET_S = float(os.environ.get("LANETCP_TCP_BUDGET_S", "1080"))
 STARTED = time.monotonic()
+CASES = set(os.environ.get("LANETCP_TCP_CASES", "1,2,3,4,5").replace(" ", "").split(","))
+REPEAT = int(os.environ.get("LANETCP_TCP_REPEAT", "1"))
+MANY_LOSS = int(os.environ.get("LANETCP_TCP_MANY_LOSS", "0"))
 
 
 def budget(timeout):
@@ -249,6 +255,16 @@ class Run:
         print(f"[{case}] lanetcp-echo is up: {ready.group(0)}", flush=True)
         app.stats_path = stats
         return app
+
+    def describe_stall(self, case, app):
+        """Both sides' view of the connections still open: lanetcp's
+        (SIGUSR1 makes every lcore print them) and Linux's (ss -tin)."""
+        app.stop(signal.SIGUSR1)
+        time.sleep(1)
+        ours = [line for line in app.stderr.splitlines() if line.startswith(("lcore ", "  "))]
+        print(f"[{case}] stalled; lanetcp's connections:\n" + "\n".join(ours), flush=True)
+        p = harness.run(self.ns.exec(["ss", "-tin", "state", "all"]), check=False)
+        print(f"[{case}] Linux's connections (ss -tin):\n{p.stdout}", flush=True)
 
     def stop_echo(self, case, app, connections):
         """SIGINT, then exit code 0, no leak, passive opens == connections made."""
@@ -558,10 +574,14 @@ def case_many(run, case):
         with open(src, "rb") as fin, open(dst, "wb") as fout:
             procs.append(run.spawn(["nc", "-N", APP_IP, str(ECHO_PORT)], stdin=fin, stdout=fout))
     deadline = t0 + budget(TRANSFER_TIMEOUT_S)
+    stalled = False
     for p in procs:
         try:
             p.wait(timeout=max(1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            if not stalled:
+                stalled = True
+                run.describe_stall(case, app)
             kill_group(p)
     secs = time.monotonic() - t0
     exact = 0
@@ -592,6 +612,22 @@ def loss_figure(run, case, secs_text):
     figure(f"[{case}] under {LOSS_PERCENT}% loss: {secs_text}; nftables {', '.join(parts)}")
 
 
+def run_loss_cases(run, tag, loss_src):
+    print(f"\n== 3. {LOSS_PERCENT}% loss both ways, {LOSS_MB} MB ==", flush=True)
+    if LOSS_MB != BIG_MB:
+        print(f"NOTE: loss cases use {LOSS_MB} MB, not {BIG_MB} MB (LANETCP_TCP_LOSS_MB sets it)", flush=True)
+    run.loss_on(LOSS_PERCENT)
+    secs = case_passive_echo(run, f"{tag}3a-loss-passive", loss_src, LOSS_TIMEOUT_S)
+    loss_figure(run, f"{tag}3a-loss-passive", f"nc -N echo of {LOSS_MB} MB took {secs:.2f} s")
+    run.loss_off()
+    run.loss_on(LOSS_PERCENT)
+    res = case_active_echo(run, f"{tag}3b-loss-active-echo", LOSS_MB * MB, LOSS_TIMEOUT_S)
+    m = res["summary"]
+    loss_figure(run, f"{tag}3b-loss-active-echo", f"lanetcp-client echo of {LOSS_MB} MB took "
+                + (f"{m.group('secs')} s" if m else f"(failed, {res['wall']:.1f} s wall)"))
+    run.loss_off()
+
+
 def body(checks):
     harness.require_root(checks)
     for tool in ("nc", "socat", "nft", "ss", "nstat"):
@@ -604,38 +640,34 @@ def body(checks):
     try:
         with harness.VethNamespace("tc", PEER_ADDR) as ns:
             run = Run(checks, ns, tmp)
-            big = random_file(os.path.join(tmp, "big.in"), BIG_MB * MB)
-            loss_src = big if LOSS_MB == BIG_MB else random_file(os.path.join(tmp, "loss.in"), LOSS_MB * MB)
-            print(f"source files: {BIG_MB} MB (loss cases: {LOSS_MB} MB) of random bytes in {tmp}", flush=True)
-
-            print("\n== 1. passive open: nc -N through lanetcp-echo ==", flush=True)
-            case_passive_echo(run, "1-passive", big, TRANSFER_TIMEOUT_S)
-
-            print("\n== 2. active open: lanetcp-client to Linux ==", flush=True)
-            case_active_echo(run, "2a-active-echo", BIG_MB * MB, TRANSFER_TIMEOUT_S)
-            case_active_send(run, "2b-active-send", big)
-            case_active_receive(run, "2c-active-receive", big)
-
-            print("\n== 4. refused connections ==", flush=True)
-            case_refused(run, "4a-refused")
-            case_closed_port(run, "4b-closed-port")
-
-            print(f"\n== 5. {MANY} concurrent connections ==", flush=True)
-            case_many(run, "5-many")
-
-            print(f"\n== 3. {LOSS_PERCENT}% loss both ways, {LOSS_MB} MB ==", flush=True)
-            if LOSS_MB != BIG_MB:
-                print(f"NOTE: loss cases use {LOSS_MB} MB, not {BIG_MB} MB (LANETCP_TCP_LOSS_MB sets it)", flush=True)
-            run.loss_on(LOSS_PERCENT)
-            secs = case_passive_echo(run, "3a-loss-passive", loss_src, LOSS_TIMEOUT_S)
-            loss_figure(run, "3a-loss-passive", f"nc -N echo of {LOSS_MB} MB took {secs:.2f} s")
-            run.loss_off()
-            run.loss_on(LOSS_PERCENT)
-            res = case_active_echo(run, "3b-loss-active-echo", LOSS_MB * MB, LOSS_TIMEOUT_S)
-            m = res["summary"]
-            loss_figure(run, "3b-loss-active-echo", f"lanetcp-client echo of {LOSS_MB} MB took "
-                        + (f"{m.group('secs')} s" if m else f"(failed, {res['wall']:.1f} s wall)"))
-            run.loss_off()
+            big = random_file(os.path.join(tmp, "big.in"), BIG_MB * MB) if CASES & {"1", "2", "3"} else None
+            loss_src = big if LOSS_MB == BIG_MB or "3" not in CASES else \
+                random_file(os.path.join(tmp, "loss.in"), LOSS_MB * MB)
+            print(f"source files: {BIG_MB} MB (loss cases: {LOSS_MB} MB) of random bytes in {tmp}; "
+                  f"cases {','.join(sorted(CASES))} x {REPEAT}", flush=True)
+            for r in range(REPEAT):
+                tag = "" if REPEAT == 1 else f"r{r}-"
+                if "1" in CASES:
+                    print("\n== 1. passive open: nc -N through lanetcp-echo ==", flush=True)
+                    case_passive_echo(run, f"{tag}1-passive", big, TRANSFER_TIMEOUT_S)
+                if "2" in CASES:
+                    print("\n== 2. active open: lanetcp-client to Linux ==", flush=True)
+                    case_active_echo(run, f"{tag}2a-active-echo", BIG_MB * MB, TRANSFER_TIMEOUT_S)
+                    case_active_send(run, f"{tag}2b-active-send", big)
+                    case_active_receive(run, f"{tag}2c-active-receive", big)
+                if "4" in CASES:
+                    print("\n== 4. refused connections ==", flush=True)
+                    case_refused(run, f"{tag}4a-refused")
+                    case_closed_port(run, f"{tag}4b-closed-port")
+                if "5" in CASES:
+                    print(f"\n== 5. {MANY} concurrent connections ==", flush=True)
+                    if MANY_LOSS:
+                        run.loss_on(MANY_LOSS)
+                    case_many(run, f"{tag}5-many")
+                    if MANY_LOSS:
+                        run.loss_off()
+                if "3" in CASES:
+                    run_loss_cases(run, tag, loss_src)
     finally:
         if run is not None:
             run.stop_pcap()

@@ -1,0 +1,36 @@
+// One line per connection for people chasing a stall: the fields `ss -tin`
+// shows on Linux, in its spirit. Off the data path (SIGUSR1, tests).
+#include <fmt/format.h>
+
+#include "tcp/connection.hpp"
+
+namespace lanetcp::tcp {
+
+namespace {
+std::string timer_text(const char* name, bool armed, TimeNs deadline, TimeNs now) {
+    if (!armed) return {};
+    const double ms = deadline > now ? static_cast<double>(deadline - now) / kNsPerMs : 0.0;
+    return fmt::format(" {}:{:.0f}ms", name, ms);
+}
+} // namespace
+
+std::string Connection::describe(TimeNs now) const {
+    const auto rel = [](SeqNum s, SeqNum base) { return static_cast<std::uint32_t>(wire::seq_diff(s, base)); };
+    const SeqNum isn = iss_;
+    std::string s = fmt::format(
+        "{}:{} {}:{} {} snd_una={} snd_nxt={} snd_max={} unsent={} snd_wnd={} cwnd={} ssthresh={} mss={} "
+        "rcv_nxt={} rcv_wnd={} unconsumed={} held={} rto={:.0f}ms backoff={} retrans={} dupacks={}{}{}{}",
+        tuple_.local_ip.to_string(), tuple_.local_port, tuple_.remote_ip.to_string(), tuple_.remote_port,
+        to_string(state_), rel(snd_una_, isn), rel(snd_nxt_, isn), rel(snd_max_, isn), unsent_bytes(), snd_wnd_,
+        cwnd_, ssthresh_, snd_mss_, rel(rcv_nxt_, irs_), rcv_wnd(), rcv_unconsumed_, reassembly_.segments(),
+        static_cast<double>(rto()) / kNsPerMs, backoff_, retransmits_, dupacks_, in_recovery_ ? " recovery" : "",
+        sack_ok_ ? " sack" : "", fin_sent_ ? " fin_sent" : "");
+    s += timer_text("rtx", rtx_timer_.armed(), rtx_timer_.deadline(), now);
+    s += timer_text("delack", delack_timer_.armed(), delack_timer_.deadline(), now);
+    s += timer_text("persist", persist_timer_.armed(), persist_timer_.deadline(), now);
+    s += timer_text("keepalive", keepalive_timer_.armed(), keepalive_timer_.deadline(), now);
+    s += timer_text("timewait", time_wait_timer_.armed(), time_wait_timer_.deadline(), now);
+    return s;
+}
+
+} // namespace lanetcp::tcp
