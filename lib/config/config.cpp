@@ -164,7 +164,7 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.integer("chunk_pool", c.chunk_pool, 1024, 1 << 26);
     r.integer("reassembly_segments", c.reassembly_segments, 256, 1 << 26);
     r.integer("send_buffer", c.send_buffer, 4096, 1 << 30);
-    r.integer("receive_buffer", c.receive_buffer, 1024, 65535);
+    r.integer("receive_buffer", c.receive_buffer, 1024, 1 << 30);
     r.integer("mss", c.mss, 88, 8960);
     r.milliseconds("min_rto_ms", c.min_rto, 1, 60'000);
     r.milliseconds("max_rto_ms", c.max_rto, 100, 3'600'000);
@@ -179,6 +179,11 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.integer("ephemeral_last", c.ephemeral_last, 1, 65535);
     r.integer("syn_backlog", c.syn_backlog, 1, 1 << 24);
     r.boolean("sack", c.sack);
+    r.boolean("window_scale", c.window_scale);
+    r.boolean("timestamps", c.timestamps);
+    r.boolean("nodelay", c.nodelay);
+    r.boolean("loss_probes", c.loss_probes);
+    r.integer("challenge_ack_limit", c.challenge_ack_limit, 1, 1u << 31);
     if (c.ephemeral_first > c.ephemeral_last)
         r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");
 }

@@ -52,6 +52,7 @@ enum class Drop : std::uint8_t {
     tcp_out_of_order,          // ahead of RCV.NXT with the reassembly queue full; dup ACK sent
     tcp_data_after_close,      // data after the application closed: answered with RST
     tcp_bad_ack,               // ACK for data never sent
+    tcp_paws,                  // timestamp older than TS.Recent (RFC 7323 5.3); answered with an ACK
     tcp_handoff_full,          // the owning lcore's inbox was full
     tx_queue_full,             // the NIC's tx ring refused the packet
     tx_no_mbuf,                // pool empty when building a reply
@@ -99,6 +100,7 @@ inline constexpr std::array<std::string_view, kDropCount> kDropNames = {
     "tcp.out_of_order",
     "tcp.data_after_close",
     "tcp.bad_ack",
+    "tcp.paws",
     "tcp.handoff_full",
     "tx.queue_full",
     "tx.no_mbuf",
@@ -142,6 +144,9 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_resets_sent)              \
     X(tcp_resets_received)          \
     X(tcp_challenge_acks)           \
+    X(tcp_challenge_acks_limited)   \
+    X(tcp_dsacks_sent)              \
+    X(tcp_loss_probes)              \
     X(tcp_connections_timed_out)    \
     X(tcp_connections_refused)      \
     X(tcp_handoffs)                 \

@@ -41,15 +41,28 @@ Connection::Connection() noexcept
 
 // ------------------------------------------------------------ set-up ----
 
-void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, TimeNs now) noexcept {
+void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const ConnectionOptions& options) noexcept {
     const TcpConfig& cfg = layer.config();
     layer_ = &layer;
     tuple_ = tuple;
+    opts_ = options;
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = snd_sml_ = iss;
-    rcv_buffer_ = std::min<std::uint32_t>(cfg.receive_buffer, 65535);
+    // Until the handshake shows whether the peer scales, the buffer is what
+    // the shift we offer can express; take_peer_options settles it.
+    rcv_wscale_ = opts_.window_scale ? window_scale_for(opts_.receive_buffer) : 0;
+    rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
     rtt_ = RttEstimator(cfg.min_rto, cfg.max_rto, cfg.initial_rto);
     snd_mss_ = 536;
-    (void)now;
+    // Any fixed per-connection value hides the host's uptime; the ISS is
+    // already secret and unique, and scrambled it is unrelated to it.
+    ts_offset_ = static_cast<std::uint32_t>(iss.raw() * 0x9e3779b1u);
+}
+
+void Connection::set_receive_buffer(std::uint32_t bytes) noexcept {
+    opts_.receive_buffer = bytes;
+    // Shrinking is fine: the window already advertised stays (see rcv_adv_).
+    rcv_buffer_ = std::min<std::uint32_t>(bytes, 65535u << rcv_wscale_);
+    if (state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2) consumed(0);
 }
 
 void Connection::open_active(TimeNs now) noexcept {
@@ -58,29 +71,44 @@ void Connection::open_active(TimeNs now) noexcept {
     send_syn(now);
 }
 
-void Connection::take_peer_syn(const InSegment& syn) noexcept {
+void Connection::take_peer_syn(const InSegment& syn, TimeNs now) noexcept {
     irs_ = syn.seq;
     rcv_nxt_ = rcv_wup_ = syn.seq + 1;
-    rcv_adv_ = rcv_nxt_ + rcv_buffer_;
-    take_peer_options(syn.options);
+    take_peer_options(syn.options, now);
+    // A SYN's window is never scaled (RFC 7323 2.2), ours neither: the
+    // right edge the peer knows is what our SYN or SYN-ACK says.
+    rcv_adv_ = rcv_nxt_ + std::min<std::uint32_t>(rcv_buffer_, 65535);
     snd_wnd_ = max_snd_wnd_ = syn.window;
     snd_wl1_ = syn.seq;
 }
 
 void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept {
-    take_peer_syn(syn);
+    take_peer_syn(syn, now);
     listener_ = &l;
-    nodelay_ = l.nodelay;
     state_ = State::syn_received;
     layer_->counters().tcp_passive_opens.add();
     send_syn(now);
 }
 
-void Connection::take_peer_options(const wire::TcpOptions& o) noexcept {
-    // RFC 9293 3.7.1: without the option, assume 536; never more than our own.
-    sack_ok_ = layer_->config().sack && o.sack_permitted; // RFC 2018 2: both SYNs carry it
+void Connection::take_peer_options(const wire::TcpOptions& o, TimeNs now) noexcept {
+    // Each extension is on only if both SYNs carry it (RFC 2018 2, RFC 7323
+    // 2.2 and 3.2): the SYN-ACK offers only what the SYN did.
+    sack_ok_ = opts_.sack && o.sack_permitted;
+    wscale_ok_ = opts_.window_scale && o.window_scale.has_value();
+    snd_wscale_ = wscale_ok_ ? *o.window_scale : 0;
+    if (!wscale_ok_) rcv_wscale_ = 0;
+    rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
+    ts_ok_ = opts_.timestamps && o.timestamps.has_value();
+    if (ts_ok_) {
+        ts_recent_ = o.timestamps->value;
+        ts_recent_stamp_ = now;
+    }
+    // RFC 9293 3.7.1: without the option, assume 536; never more than our
+    // own. Timestamps ride on every segment: SND.MSS leaves room for them
+    // (RFC 7323 3.2 allows for it; Linux's mss_cache does the same).
     std::uint16_t peer = o.mss ? *o.mss : 536;
     snd_mss_ = std::max<std::uint16_t>(64, std::min(peer, layer_->local_mss()));
+    if (ts_ok_) snd_mss_ = static_cast<std::uint16_t>(snd_mss_ - 12);
     // RFC 6928 initial window, RFC 5681 ssthresh "arbitrarily high".
     cwnd_ = std::min(layer_->config().initial_cwnd * snd_mss_, std::max(2u * snd_mss_, 14600u));
     if (layer_->config().initial_cwnd > 10) cwnd_ = layer_->config().initial_cwnd * snd_mss_;
@@ -97,26 +125,38 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
         return;
     }
 
+    // RFC 7323 5.3 R1, before the sequence check as in Linux's
+    // tcp_validate_incoming: an old timestamp marks an old duplicate. A
+    // RST is taken whatever its timestamp (5.3 R1's exception).
+    if (!seg.flags.rst() && paws_reject(seg, now)) {
+        layer_->counters().drop(Drop::tcp_paws);
+        ack_pending_ = true;
+        seg.payload.release();
+        return;
+    }
     // First check: sequence number (RFC 9293 3.10.7.4).
     if (!acceptable(seg)) {
         if (!seg.flags.rst()) {
             layer_->counters().drop(Drop::tcp_out_of_window);
+            // A retransmission of data we have: report it (RFC 2883).
+            if (seg.payload.length > 0 && seq_lt(seg.seq, rcv_nxt_))
+                note_duplicate(seg.seq, std::min<std::uint32_t>(seg.payload.length,
+                                                                static_cast<std::uint32_t>(seq_diff(rcv_nxt_, seg.seq))));
             ack_pending_ = true;
         }
         seg.payload.release();
         return;
     }
+    update_ts_recent(seg, now);
     // Second: RST. RFC 5961 3.2: only an exact match resets; anything else
     // in the window gets a challenge ACK, so a blind attacker has to guess
     // the exact sequence number.
     if (seg.flags.rst()) {
         seg.payload.release();
-        if (seg.seq == rcv_nxt_) {
+        if (seg.seq == rcv_nxt_)
             input_rst(seg);
-        } else {
-            layer_->counters().tcp_challenge_acks.add();
-            ack_pending_ = true;
-        }
+        else
+            challenge_ack(now);
         return;
     }
 
@@ -128,8 +168,7 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
             send_syn(now);
             return;
         }
-        layer_->counters().tcp_challenge_acks.add();
-        ack_pending_ = true;
+        challenge_ack(now);
         return;
     }
 
@@ -147,6 +186,11 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
     // Only now is the segment cut to what is new and fits the window: the
     // checks above are on the segment as it was sent (an RST's exact match,
     // a retransmitted SYN, the window update's SEG.SEQ).
+    if (seg.payload.length > 0 && seq_lt(seg.seq, rcv_nxt_)) {
+        // Some or all of it arrived before (RFC 2883 4.1.1, 4.1.2).
+        const std::uint32_t old = static_cast<std::uint32_t>(seq_diff(rcv_nxt_, seg.seq));
+        note_duplicate(seg.seq, std::min(old, seg.payload.length));
+    }
     if (seg.length() > 0 && seq_leq(seg.seq + seg.length(), rcv_nxt_)) {
         // All of it arrived before: our ACK was lost, so repeat it at once
         // (Linux's tcp_data_queue). A retransmitted FIN in TIME_WAIT also
@@ -174,6 +218,45 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
                  state_ != State::last_ack && state_ != State::time_wait)
             hold(data_end, Chunk{}, true); // a bare FIN ahead of a hole
     }
+}
+
+namespace {
+// RFC 7323 5.5: a timestamp clock of 1 ms wraps its sign bit in 24.8 days.
+constexpr TimeNs kPawsIdle = 24LL * 24 * 3600 * kNsPerSec;
+} // namespace
+
+bool Connection::paws_reject(const InSegment& seg, TimeNs now) const noexcept {
+    if (!ts_ok_ || !seg.options.timestamps) return false;
+    // Modular comparison (RFC 7323 5.2): older means "less than", mod 2^32.
+    if (static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) >= 0) return false;
+    // 5.5: after 24 days idle the clock may have wrapped; TS.Recent is stale.
+    return now - ts_recent_stamp_ <= kPawsIdle;
+}
+
+void Connection::update_ts_recent(const InSegment& seg, TimeNs now) noexcept {
+    // RFC 7323 4.3 (2), as Linux's tcp_replace_ts_recent: only from a
+    // segment that starts at or before the left edge we last acknowledged,
+    // so an early out-of-order segment cannot push TS.Recent ahead.
+    if (!ts_ok_ || !seg.options.timestamps || seq_gt(seg.seq, rcv_wup_)) return;
+    if (static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) >= 0 ||
+        now - ts_recent_stamp_ > kPawsIdle) {
+        ts_recent_ = seg.options.timestamps->value;
+        ts_recent_stamp_ = now;
+    }
+}
+
+void Connection::challenge_ack(TimeNs now) noexcept {
+    // RFC 5961 7: bounded, so that they cannot be used to flood or, worse,
+    // counted by an off-path attacker; the segment is dropped either way.
+    if (layer_->challenge_ack_allowed(now)) ack_pending_ = true;
+}
+
+void Connection::note_duplicate(SeqNum seq, std::uint32_t len) noexcept {
+    if (!sack_ok_ || len == 0) return;
+    // At once: the peer resent what we had, so it may be waiting on us.
+    ack_pending_ = true;
+    dsack_pending_ = true;
+    dsack_ = wire::SackBlock{seq, seq + len};
 }
 
 bool Connection::acceptable(const InSegment& seg) const noexcept {
@@ -233,7 +316,7 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
         layer_->counters().drop(Drop::tcp_bad_flags);
         return;
     }
-    take_peer_syn(seg);
+    take_peer_syn(seg, now);
     snd_wl2_ = seg.ack;
     if (!ack_ok) {
         // Simultaneous open (RFC 9293 3.5, figure 8).
@@ -286,7 +369,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
         }
         state_ = State::established;
         layer_->counters().tcp_established.add();
-        snd_wnd_ = max_snd_wnd_ = seg.window;
+        snd_wnd_ = max_snd_wnd_ = scaled_window(seg);
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
         layer_->passive_open_done(*this);
@@ -300,8 +383,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     }
     // RFC 5961 5.2: an ACK older than any window we could have had.
     if (seq_lt(seg.ack, snd_una_ - std::max<std::uint32_t>(max_snd_wnd_, 65535))) {
-        layer_->counters().tcp_challenge_acks.add();
-        ack_pending_ = true;
+        challenge_ack(now);
         return false;
     }
 
@@ -312,11 +394,12 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     // of an interactive or echo exchange, not only on one-way bulk.
     const bool new_sack = sack_ok_ && seg.options.sack_block_count > 0 &&
                           scoreboard_.update(seg.options.sacks(), snd_una_, snd_max_);
+    const std::uint32_t window = scaled_window(seg);
     if (seq_lt(snd_una_, seg.ack)) {
-        on_new_ack(static_cast<std::uint32_t>(seq_diff(seg.ack, snd_una_)), seg.ack, now);
+        on_new_ack(seg.ack, now, ts_ok_ && seg.options.timestamps ? seg.options.timestamps->echo_reply : 0);
     } else if (seg.ack == snd_una_ && seq_lt(snd_una_, snd_max_) &&
                (sack_ok_ ? new_sack
-                         : seg.payload.length == 0 && !seg.flags.fin() && seg.window == snd_wnd_)) {
+                         : seg.payload.length == 0 && !seg.flags.fin() && window == snd_wnd_)) {
         on_duplicate_ack(now);
     }
 
@@ -324,7 +407,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     // least as new as the one that set it last, and not from an old ACK.
     if (seq_geq(seg.ack, snd_una_) &&
         (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, seg.ack)))) {
-        snd_wnd_ = seg.window;
+        snd_wnd_ = window;
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
@@ -362,7 +445,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     return true;
 }
 
-void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
+void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexcept {
     // Sequence space holds the SYN and FIN too; only data leaves the queue.
     const SeqNum data_start = send_queue_start();
     const SeqNum data_end = send_queue_end();
@@ -381,6 +464,12 @@ void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
     if (rtt_timing_ && seq_geq(ack, rtt_seq_)) {
         rtt_.sample(now - rtt_start_);
         rtt_timing_ = false;
+    } else if (ts_echo != 0) {
+        // RFC 7323 4.1: the echoed timestamp times a round trip even across
+        // retransmissions (no Karn ambiguity); 1 ms resolution, so only
+        // when no segment was being timed more finely.
+        const std::uint32_t ms = ts_value(now) - ts_echo;
+        if (ms < 0x7fffffffu) rtt_.sample(static_cast<TimeNs>(ms) * kNsPerMs);
     }
     retransmits_ = 0;
     backoff_ = 0;
@@ -427,7 +516,8 @@ void Connection::on_new_ack(std::uint32_t, SeqNum ack, TimeNs now) noexcept {
 
     // RFC 6298 5.2 and 5.3.
     layer_->timers().cancel(rtx_timer_);
-    if (seq_lt(snd_una_, snd_max_)) arm_rto(now);
+    if (tlp_outstanding_ && seq_geq(snd_una_, tlp_high_seq_)) tlp_outstanding_ = false;
+    if (seq_lt(snd_una_, snd_max_)) arm_retransmission(now);
 
     if (data_acked > 0) pending_.writable = true;
 }
@@ -444,8 +534,12 @@ void Connection::on_duplicate_ack(TimeNs now) noexcept {
             if (una_rxt_time_ != 0 && una_rxt_seq_ == snd_una_ && now - una_rxt_time_ > lost_rxt_delay())
                 high_rxt_ = snd_una_;
             sack_retransmit(now);
-        } else if (dupacks_ >= 3 || scoreboard_.sacked_above(snd_una_) >= 3u * snd_mss_)
+        } else if (dupacks_ >= 3 || scoreboard_.sacked_above(snd_una_) >= 3u * snd_mss_ || early_retransmit_due() ||
+                   (tlp_outstanding_ && seq_geq(scoreboard_.highest(), tlp_high_seq_))) {
+            // The last: the loss probe arrived and what was sent before it
+            // did not (RFC 8985 7.4, by RACK's reasoning).
             enter_sack_recovery(now);
+        }
         return;
     }
     if (in_recovery_) {
@@ -465,6 +559,21 @@ void Connection::on_duplicate_ack(TimeNs now) noexcept {
     cwnd_ = ssthresh_ + 3u * snd_mss_;
 }
 
+bool Connection::early_retransmit_due() const noexcept {
+    // RFC 5827 (SACK variant): with fewer than four segments outstanding,
+    // three duplicates can never come; all but one SACKed is enough, when
+    // nothing new can go out to bring more. "Nothing new" here includes a
+    // congestion window too small for another full segment, as with the
+    // few segments in flight after losses (where Linux relies on RACK).
+    const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
+    const std::uint32_t oseg = (flight + snd_mss_ - 1) / snd_mss_;
+    if (oseg >= 4 || oseg < 2) return false;
+    const std::uint32_t in_network = flight - scoreboard_.sacked_below(snd_max_);
+    const bool can_send_new = unsent_bytes() > 0 && std::min(snd_wnd_ > flight ? snd_wnd_ - flight : 0u,
+                                                             cwnd_ > in_network ? cwnd_ - in_network : 0u) >= snd_mss_;
+    return !can_send_new && scoreboard_.sacked_above(snd_una_) >= (oseg - 1) * snd_mss_ - (snd_mss_ - 1);
+}
+
 void Connection::enter_sack_recovery(TimeNs now) noexcept {
     // RFC 6675 5 steps (1)-(4), with RFC 5681's ssthresh; no window
     // inflation: the scoreboard says what left the network.
@@ -473,6 +582,13 @@ void Connection::enter_sack_recovery(TimeNs now) noexcept {
     cwnd_ = ssthresh_;
     recover_ = snd_max_;
     in_recovery_ = true;
+    tlp_outstanding_ = false;
+    if (probe_armed_) {
+        // No probes during recovery (RFC 8985 7.2): the RTO it stood for,
+        // counted from when it was armed.
+        probe_armed_ = false;
+        layer_->timers().arm(rtx_timer_, std::max(probe_armed_at_ + rtt_.backed_off(backoff_), now + kNsPerMs));
+    }
     rtt_timing_ = false;
     high_rxt_ = snd_una_;
     sack_retransmit(now);
@@ -498,9 +614,8 @@ void Connection::sack_retransmit(TimeNs now) noexcept {
         if (seq_geq(start, data_end)) return;
         if (seq_gt(end, data_end)) end = data_end;
         const std::uint32_t len = std::min<std::uint32_t>(snd_mss_, static_cast<std::uint32_t>(seq_diff(end, start)));
-        transmit_data(start, len, now);
+        high_rxt_ = start + transmit_data(start, len, now);
         layer_->counters().tcp_fast_retransmits.add();
-        high_rxt_ = start + len;
         if (start == snd_una_) {
             una_rxt_seq_ = start;
             una_rxt_time_ = now;
@@ -553,37 +668,84 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
     if (fin) input_fin(now);
 }
 
-void Connection::fill_sack_blocks(wire::TcpOptions& o) const noexcept {
-    // RFC 2018 4: the first block holds the most recently received segment;
-    // the others follow, here in ascending order (what fits is sent).
-    std::array<wire::SackBlock, 16> blocks{};
-    std::size_t n = 0;
-    for (const HeldSegment& s : reassembly_.held()) {
-        if (n > 0 && blocks[n - 1].right == s.seq) {
-            blocks[n - 1].right = s.end();
-        } else if (n < blocks.size()) {
-            blocks[n++] = wire::SackBlock{s.seq, s.end()};
+bool Connection::held_block(SeqNum seq, wire::SackBlock& block) const noexcept {
+    // Held segments are sorted and do not overlap; touching ones form one block.
+    bool open = false;
+    for (const HeldSegment& h : reassembly_.held()) {
+        if (open && block.right == h.seq) {
+            block.right = h.end();
+            continue;
         }
+        if (open && seq_in_window(seq, block.left, static_cast<std::uint32_t>(seq_diff(block.right, block.left))))
+            return true;
+        block = wire::SackBlock{h.seq, h.end()};
+        open = true;
     }
-    std::size_t first = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        if (wire::seq_in_window(last_held_seq_, blocks[i].left,
-                                static_cast<std::uint32_t>(seq_diff(blocks[i].right, blocks[i].left))))
-            first = i;
+    return open && seq_in_window(seq, block.left, static_cast<std::uint32_t>(seq_diff(block.right, block.left)));
+}
+
+void Connection::fill_sack_blocks(wire::TcpOptions& o) const noexcept {
     o.sack_block_count = 0;
-    o.sack_blocks[o.sack_block_count++] = blocks[first];
-    for (std::size_t i = 0; i < n && o.sack_block_count < wire::kTcpMaxSackBlocks; ++i)
-        if (i != first) o.sack_blocks[o.sack_block_count++] = blocks[i];
+    // RFC 2883 4: a D-SACK block goes first, once.
+    const std::uint8_t first_regular = dsack_pending_ ? 1 : 0;
+    if (dsack_pending_) o.sack_blocks[o.sack_block_count++] = dsack_;
+    const auto add = [&](const wire::SackBlock& b) {
+        for (std::size_t i = first_regular; i < o.sack_block_count; ++i)
+            if (o.sack_blocks[i] == b) return;
+        if (o.sack_block_count < wire::kTcpMaxSackBlocks) o.sack_blocks[o.sack_block_count++] = b;
+    };
+    // RFC 2018 4: the block holding the latest segment first, then the
+    // blocks reported most recently, so that each block rides on several
+    // ACKs and the loss of one ACK loses no information; what room is
+    // left goes to the others in ascending order. (The emitter keeps the
+    // first blocks when fewer fit next to timestamps.)
+    wire::SackBlock b;
+    for (std::uint8_t i = 0; i < recent_held_count_; ++i)
+        if (held_block(recent_held_[i], b)) add(b);
+    bool open = false;
+    for (const HeldSegment& h : reassembly_.held()) {
+        if (o.sack_block_count >= wire::kTcpMaxSackBlocks) return;
+        if (open && b.right == h.seq) {
+            b.right = h.end();
+            continue;
+        }
+        if (open) add(b);
+        b = wire::SackBlock{h.seq, h.end()};
+        open = true;
+    }
+    if (open) add(b);
+}
+
+void Connection::remember_held(SeqNum seq) noexcept {
+    // Most recent first, one entry per block.
+    wire::SackBlock block;
+    const bool found = held_block(seq, block);
+    std::uint8_t n = 0;
+    std::array<SeqNum, kRecentHeld> kept{};
+    kept[n++] = seq;
+    for (std::uint8_t i = 0; i < recent_held_count_ && n < kRecentHeld; ++i) {
+        const SeqNum s = recent_held_[i];
+        if (found && seq_in_window(s, block.left, static_cast<std::uint32_t>(seq_diff(block.right, block.left))))
+            continue;
+        kept[n++] = s;
+    }
+    recent_held_ = kept;
+    recent_held_count_ = n;
 }
 
 void Connection::hold(SeqNum seq, Chunk data, bool fin) noexcept {
     ack_pending_ = true;
-    last_held_seq_ = seq;
+    const std::uint32_t len = data.length;
     const auto r = reassembly_.insert(seq, data, fin, rcv_nxt_, layer_->held_segments(), kMaxHeldSegments);
-    if (r == ReassemblyQueue::Insert::held)
+    // Its block goes first in the next ACK (after a D-SACK, RFC 2883 4.1.3).
+    if (len > 0) remember_held(seq);
+    if (r == ReassemblyQueue::Insert::held) {
         layer_->counters().tcp_out_of_order_held.add();
-    else if (r == ReassemblyQueue::Insert::full)
+    } else if (r == ReassemblyQueue::Insert::full) {
         layer_->counters().drop(Drop::tcp_out_of_order);
+    } else {
+        note_duplicate(seq, len); // all of it is held already (RFC 2883 4.1.3)
+    }
 }
 
 void Connection::input_fin(TimeNs now) noexcept {
@@ -630,7 +792,7 @@ std::uint32_t Connection::unsent_bytes() const noexcept {
     return send_queue_.size() - sent_data;
 }
 
-bool Connection::send_test(std::uint32_t len, std::uint32_t unsent) const noexcept {
+bool Connection::send_test(std::uint32_t len, std::uint32_t unsent, std::uint32_t room) const noexcept {
     // Nagle (RFC 896) with Minshall's refinement, as Linux (tcp_nagle_check):
     // the partial segment that ends the queued data waits only while an
     // earlier partial segment is unacknowledged, so a write of 5000 bytes
@@ -638,17 +800,18 @@ bool Connection::send_test(std::uint32_t len, std::uint32_t unsent) const noexce
     // sender-side SWS avoidance (RFC 9293 3.8.6.2.1): a partial segment cut
     // by the window goes when nothing is in flight and it is at least half
     // the largest window seen.
-    if (len >= snd_mss_) return true;
+    if (len >= room) return true;
     const bool idle = snd_nxt_ == snd_una_;
     const bool small_in_flight = seq_gt(snd_sml_, snd_una_) && seq_leq(snd_sml_, snd_nxt_);
-    if (len == unsent && (nodelay_ || !small_in_flight || fin_queued_)) return true;
-    return (nodelay_ || idle) && len >= max_snd_wnd_ / 2;
+    if (len == unsent && (opts_.nodelay || !small_in_flight || fin_queued_)) return true;
+    return (opts_.nodelay || idle) && len >= max_snd_wnd_ / 2;
 }
 
 void Connection::push(TimeNs now) noexcept {
     if (state_ != State::established && state_ != State::close_wait && state_ != State::fin_wait_1 &&
         state_ != State::last_ack && state_ != State::closing)
         return;
+    bool sent_new = false;
     for (;;) {
         const std::uint32_t unsent = unsent_bytes();
         if (unsent == 0) break;
@@ -666,12 +829,16 @@ void Connection::push(TimeNs now) noexcept {
         const std::uint32_t peer_room = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
         const std::uint32_t cwnd_room = cwnd_ > in_network ? cwnd_ - in_network : 0;
         const std::uint32_t usable = std::min(peer_room, cwnd_room);
-        const std::uint32_t len = std::min({static_cast<std::uint32_t>(snd_mss_), unsent, usable});
-        if (len == 0 || !send_test(len, unsent)) break;
-        transmit_data(snd_nxt_, len, now);
-        snd_nxt_ += len;
+        const std::uint32_t room = segment_room();
+        const std::uint32_t len = std::min({room, unsent, usable});
+        if (len == 0 || !send_test(len, unsent, room)) break;
+        snd_nxt_ += transmit_data(snd_nxt_, len, now);
+        sent_new = true;
         if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
     }
+    // RFC 8985 7.2: the probe timeout restarts after new data, measured
+    // for the whole flight now out.
+    if (sent_new && probe_armed_) arm_retransmission(now);
     send_fin_if_due(now);
     // Data waits and nothing is in flight to bring an ACK that would move
     // it: a zero (or too small) window. Probe it (RFC 9293 3.8.6.1).
@@ -699,12 +866,32 @@ void Connection::send_fin_if_due(TimeNs now) noexcept {
     if (!rtx_timer_.armed()) arm_rto(now);
 }
 
-void Connection::fill_common(OutSegment& out, TimeNs) noexcept {
+void Connection::fill_options(wire::TcpOptions& o, TimeNs now) noexcept {
+    // RFC 7323 3.2: once agreed, every segment but a RST may carry them;
+    // Linux puts them on all, RST included.
+    if (ts_ok_) o.timestamps = wire::TcpTimestamps{ts_value(now), ts_recent_};
+    if (sack_ok_ && (dsack_pending_ || !reassembly_.empty())) {
+        fill_sack_blocks(o);
+        if (dsack_pending_) layer_->counters().tcp_dsacks_sent.add();
+        dsack_pending_ = false;
+    }
+}
+
+std::uint32_t Connection::segment_room() const noexcept {
+    if (!sack_ok_ || (reassembly_.empty() && !dsack_pending_)) return snd_mss_;
+    // The blocks that will fit next to the timestamps (emit_tcp_options
+    // leaves out what does not): 2 NOPs + kind + length + 8 per block.
+    const std::uint32_t blocks = std::min<std::uint32_t>(reassembly_.segments() + (dsack_pending_ ? 1u : 0u),
+                                                         ts_ok_ ? 3u : 4u);
+    return snd_mss_ - (4u + 8u * blocks);
+}
+
+void Connection::fill_common(OutSegment& out, TimeNs now) noexcept {
     out.tuple = tuple_;
     out.ack = rcv_nxt_;
     out.window = advertised_window();
     rcv_wup_ = rcv_nxt_;
-    if (sack_ok_ && !reassembly_.empty()) fill_sack_blocks(out.options);
+    fill_options(out.options, now);
     // Whatever we send carries the latest ACK: no separate one is owed.
     segments_since_ack_ = 0;
     ack_pending_ = false;
@@ -722,10 +909,19 @@ std::uint16_t Connection::advertised_window() noexcept {
         const std::uint32_t step = std::min<std::uint32_t>(rcv_buffer_ / 2, layer_->local_mss());
         if (free - current >= step || free == rcv_buffer_) rcv_adv_ = right;
     }
-    return static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_wnd(), 65535));
+    // RFC 7323 2.3: the field counts units of 2^RCV.WIND.SHIFT. Rounding
+    // up keeps the edge the peer computes from moving left; the peer may
+    // then send a few bytes past the buffer, which is soft.
+    const std::uint32_t unit = 1u << rcv_wscale_;
+    const std::uint32_t field = std::min<std::uint32_t>((rcv_wnd() + unit - 1) >> rcv_wscale_, 65535);
+    const SeqNum edge = rcv_nxt_ + (field << rcv_wscale_);
+    if (seq_gt(edge, rcv_adv_)) rcv_adv_ = edge;
+    return static_cast<std::uint16_t>(field);
 }
 
-void Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexcept {
+std::uint32_t Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexcept {
+    const std::uint32_t room = segment_room();
+    len = std::min(len, room);
     OutSegment out;
     fill_common(out, now);
     out.seq = seq;
@@ -737,7 +933,7 @@ void Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexce
     out.payload_offset = offset;
     out.payload_length = len;
     transmit(layer_->output(), out);
-    if (len < snd_mss_) snd_sml_ = seq + len; // tcp_minshall_update
+    if (len < room) snd_sml_ = seq + len; // tcp_minshall_update
     Counters& c = layer_->counters();
     c.tcp_tx_segments.add();
     c.tcp_tx_bytes.add(len);
@@ -751,7 +947,8 @@ void Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexce
     }
     // update_send_head: the timer runs for the oldest unacknowledged segment
     // and is not restarted by each new one.
-    if (!rtx_timer_.armed()) arm_rto(now);
+    if (!rtx_timer_.armed()) arm_retransmission(now);
+    return len;
 }
 
 void Connection::send_control(TcpFlags flags, SeqNum seq, TimeNs now) noexcept {
@@ -774,16 +971,21 @@ void Connection::send_syn(TimeNs now) noexcept {
     OutSegment out;
     out.tuple = tuple_;
     out.seq = iss_;
+    // A SYN offers what is switched on; a SYN-ACK accepts what the SYN
+    // offered (RFC 2018 2, RFC 7323 2.2 and 3.2).
+    const bool reply = state_ == State::syn_received;
     out.options.mss = layer_->local_mss();
-    // A SYN offers SACK; a SYN-ACK accepts it only if the SYN offered it.
-    out.options.sack_permitted = state_ == State::syn_received ? sack_ok_ : layer_->config().sack;
-    if (state_ == State::syn_received) {
-        fill_common(out, now);
+    out.options.sack_permitted = reply ? sack_ok_ : opts_.sack;
+    if (reply ? wscale_ok_ : opts_.window_scale) out.options.window_scale = rcv_wscale_;
+    if (reply ? ts_ok_ : opts_.timestamps) out.options.timestamps = wire::TcpTimestamps{ts_value(now), reply ? ts_recent_ : 0};
+    if (reply) {
+        out.ack = rcv_nxt_;
         out.flags = tf::syn | tf::ack;
     } else {
         out.flags = tf::syn;
-        out.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_buffer_, 65535));
     }
+    // Never scaled in a SYN (RFC 7323 2.2).
+    out.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_buffer_, 65535));
     transmit(layer_->output(), out);
     layer_->counters().tcp_tx_segments.add();
     if (retransmits_ > 0) layer_->counters().tcp_retransmitted_segments.add();
@@ -797,7 +999,52 @@ void Connection::send_syn(TimeNs now) noexcept {
     if (!rtx_timer_.armed()) arm_rto(now);
 }
 
-void Connection::arm_rto(TimeNs now) noexcept { layer_->timers().arm(rtx_timer_, now + rtt_.backed_off(backoff_)); }
+void Connection::arm_rto(TimeNs now) noexcept {
+    probe_armed_ = false;
+    layer_->timers().arm(rtx_timer_, now + rtt_.backed_off(backoff_));
+}
+
+void Connection::arm_retransmission(TimeNs now) noexcept {
+    // Tail loss probe (RFC 8985 7.2): when the last segments of a flight
+    // are lost no ACK will say so, and only the RTO, 200 ms at least and
+    // often far more, would repair them. A probe after about two round
+    // trips draws the SACK that starts fast recovery instead. Only in
+    // the open state, with SACK and an RTT sample, one probe at a time.
+    const bool open = state_ == State::established || state_ == State::close_wait;
+    if (!open || !sack_ok_ || !layer_->config().loss_probes || in_recovery_ || backoff_ != 0 || tlp_outstanding_ ||
+        !rtt_.has_sample())
+        return arm_rto(now);
+    const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
+    // 7.2: 2 SRTT; with one segment out, room for the peer's delayed ACK.
+    TimeNs pto = 2 * rtt_.srtt() + (flight <= snd_mss_ ? 200 * kNsPerMs : 0);
+    pto = std::clamp<TimeNs>(pto, 10 * kNsPerMs, rtt_.backed_off(0));
+    probe_armed_ = true;
+    probe_armed_at_ = now;
+    layer_->timers().arm(rtx_timer_, now + pto);
+}
+
+void Connection::send_loss_probe(TimeNs now) noexcept {
+    // RFC 8985 7.3: new data if the peer's window takes it, else the last
+    // segment again. Neither counts as a timeout: no backoff, cwnd stays.
+    const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_nxt_, snd_una_));
+    const std::uint32_t peer_room = snd_wnd_ > flight ? snd_wnd_ - flight : 0;
+    const std::uint32_t unsent = unsent_bytes();
+    tlp_outstanding_ = true;
+    layer_->counters().tcp_loss_probes.add();
+    if (unsent > 0 && peer_room > 0) {
+        snd_nxt_ += transmit_data(snd_nxt_, std::min(unsent, peer_room), now);
+        if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+        tlp_high_seq_ = snd_max_;
+        return;
+    }
+    tlp_high_seq_ = snd_max_;
+    const SeqNum data_end = seq_min(send_queue_end(), snd_max_);
+    const std::uint32_t outstanding = seq_gt(data_end, snd_una_) ? static_cast<std::uint32_t>(seq_diff(data_end, snd_una_)) : 0;
+    if (outstanding == 0) return arm_rto(now); // only a FIN is out: the RTO resends it
+    const std::uint32_t len = std::min(outstanding, segment_room());
+    transmit_data(data_end - len, len, now);
+    if (!rtx_timer_.armed()) arm_rto(now);
+}
 
 void Connection::ack_scheduling(bool full_segment, TimeNs now) noexcept {
     // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized
@@ -831,6 +1078,11 @@ void Connection::on_timer(std::uint8_t kind, TimeNs now) noexcept {
 
 void Connection::on_retransmit_timer(TimeNs now) noexcept {
     if (snd_una_ == snd_max_) return; // everything was acknowledged meanwhile
+    if (probe_armed_) {
+        probe_armed_ = false;
+        return send_loss_probe(now);
+    }
+    tlp_outstanding_ = false;
     const TcpConfig& cfg = layer_->config();
     const std::uint32_t limit = state_ == State::syn_sent       ? cfg.syn_retries
                                 : state_ == State::syn_received ? cfg.synack_retries
@@ -867,8 +1119,7 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
     snd_nxt_ = snd_una_;
     const std::uint32_t len = std::min<std::uint32_t>(snd_mss_, unsent_bytes());
     if (len > 0) {
-        transmit_data(snd_una_, len, now);
-        snd_nxt_ += len;
+        snd_nxt_ += transmit_data(snd_una_, len, now);
     } else {
         send_fin_if_due(now); // only the FIN was outstanding
     }
@@ -883,8 +1134,7 @@ void Connection::on_persist_timer(TimeNs now) noexcept {
         // The window opened without our noticing (a lost update), or the
         // SWS rule held back a small segment too long: send it now.
         const std::uint32_t len = std::min({static_cast<std::uint32_t>(snd_mss_), unsent_bytes(), usable});
-        transmit_data(snd_nxt_, len, now);
-        snd_nxt_ += len;
+        snd_nxt_ += transmit_data(snd_nxt_, len, now);
         if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
         return;
     }
@@ -964,7 +1214,7 @@ int Connection::send(Chunk data) noexcept {
 }
 
 std::uint32_t Connection::send_space() const noexcept {
-    const std::uint32_t limit = layer_->config().send_buffer;
+    const std::uint32_t limit = opts_.send_buffer;
     return send_queue_.size() < limit ? limit - send_queue_.size() : 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/intrusive/list_hook.hpp>
 #include <boost/intrusive/unordered_set_hook.hpp>
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -85,7 +86,13 @@ public:
         handler_ = handler;
         user_ = user;
     }
-    void set_nodelay(bool on) noexcept { nodelay_ = on; }
+    void set_nodelay(bool on) noexcept { opts_.nodelay = on; }
+    // Bytes send() may queue. Takes effect at once.
+    void set_send_buffer(std::uint32_t bytes) noexcept { opts_.send_buffer = bytes; }
+    // The receive window's size. It may grow up to what the window scale
+    // agreed in the handshake can express (64 KB without scaling); it never
+    // takes back window already advertised (RFC 9293 3.8.6.2.2).
+    void set_receive_buffer(std::uint32_t bytes) noexcept;
     // Keepalive (RFC 9293 3.8.4), off unless asked for: after `idle` with
     // nothing received, a probe every `interval`; after `count` unanswered
     // probes the connection is reset and ends with ETIMEDOUT. Linux's
@@ -100,6 +107,14 @@ public:
     std::uint32_t cwnd() const noexcept { return cwnd_; }
     std::uint32_t ssthresh() const noexcept { return ssthresh_; }
     std::uint32_t send_window() const noexcept { return snd_wnd_; }
+    std::uint32_t receive_window() const noexcept { return rcv_wnd(); }
+    const ConnectionOptions& options() const noexcept { return opts_; }
+    // What the handshake agreed (RFC 7323, RFC 2018).
+    bool window_scaling() const noexcept { return wscale_ok_; }
+    std::uint8_t send_window_scale() const noexcept { return snd_wscale_; }
+    std::uint8_t receive_window_scale() const noexcept { return rcv_wscale_; }
+    bool timestamps() const noexcept { return ts_ok_; }
+    bool sack() const noexcept { return sack_ok_; }
     std::uint32_t bytes_in_flight() const noexcept {
         return static_cast<std::uint32_t>(wire::seq_diff(snd_nxt_, snd_una_));
     }
@@ -140,7 +155,7 @@ private:
     };
 
     // ---- set-up (TcpLayer) ----
-    void init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, TimeNs now) noexcept;
+    void init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const ConnectionOptions& options) noexcept;
     void open_active(TimeNs now) noexcept;                              // CLOSED -> SYN_SENT
     void open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept; // LISTEN -> SYN_RECEIVED
 
@@ -153,23 +168,40 @@ private:
     bool input_ack(const InSegment& seg, TimeNs now) noexcept;
     void input_data(InSegment& seg, TimeNs now) noexcept;
     void input_fin(TimeNs now) noexcept;
-    void on_new_ack(std::uint32_t acked, SeqNum ack, TimeNs now) noexcept;
+    void on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexcept;
+    bool paws_reject(const InSegment& seg, TimeNs now) const noexcept;
+    void update_ts_recent(const InSegment& seg, TimeNs now) noexcept;
+    std::uint32_t ts_value(TimeNs now) const noexcept {
+        return static_cast<std::uint32_t>(now / kNsPerMs) + ts_offset_;
+    }
+    void challenge_ack(TimeNs now) noexcept;
     void on_duplicate_ack(TimeNs now) noexcept;
-    void take_peer_options(const wire::TcpOptions& o) noexcept;
-    void take_peer_syn(const InSegment& syn) noexcept; // IRS, RCV.NXT, options, window
+    void take_peer_options(const wire::TcpOptions& o, TimeNs now) noexcept;
+    void take_peer_syn(const InSegment& syn, TimeNs now) noexcept; // IRS, RCV.NXT, options, window
 
     // ---- output (tcp_push_one / tcp_write_xmit) ----
     void push(TimeNs now) noexcept;
-    bool send_test(std::uint32_t len, std::uint32_t unsent) const noexcept;
-    void transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexcept;
+    bool send_test(std::uint32_t len, std::uint32_t unsent, std::uint32_t room) const noexcept;
+    // Sends up to `len` bytes at `seq`, fewer if the options this segment
+    // carries leave less room; returns how many went.
+    std::uint32_t transmit_data(SeqNum seq, std::uint32_t len, TimeNs now) noexcept;
+    // Payload room in the next segment: SND.MSS less the SACK blocks the
+    // receive side is reporting (Linux's tcp_current_mss).
+    std::uint32_t segment_room() const noexcept;
+    void fill_options(wire::TcpOptions& o, TimeNs now) noexcept;
     void send_control(TcpFlags flags, SeqNum seq, TimeNs now) noexcept;
     void send_ack(TimeNs now) noexcept;
     void send_rst_for(const InSegment& seg) noexcept;
     void send_syn(TimeNs now) noexcept;
     void send_fin_if_due(TimeNs now) noexcept;
     std::uint16_t advertised_window() noexcept;
+    std::uint32_t scaled_window(const InSegment& seg) const noexcept {
+        return seg.flags.syn() ? seg.window : static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+    }
     void fill_common(OutSegment& out, TimeNs now) noexcept;
     void arm_rto(TimeNs now) noexcept;
+    void arm_retransmission(TimeNs now) noexcept; // RTO, or a loss probe's PTO
+    void send_loss_probe(TimeNs now) noexcept;
     void ack_scheduling(bool full_segment, TimeNs now) noexcept;
 
     // ---- timers ----
@@ -185,8 +217,12 @@ private:
     void finish() noexcept;          // closed cleanly from the app's point of view
     void abort_in_event() noexcept;  // RST and free, from inside an event
     void hold(SeqNum seq, Chunk data, bool fin) noexcept;
+    void note_duplicate(SeqNum seq, std::uint32_t len) noexcept; // D-SACK, RFC 2883
     void fill_sack_blocks(wire::TcpOptions& o) const noexcept;
+    bool held_block(SeqNum seq, wire::SackBlock& block) const noexcept; // the held block holding `seq`
+    void remember_held(SeqNum seq) noexcept;
     void enter_sack_recovery(TimeNs now) noexcept;
+    bool early_retransmit_due() const noexcept;
     void sack_retransmit(TimeNs now) noexcept;
     TimeNs lost_rxt_delay() const noexcept;
     void discard_ready() noexcept;
@@ -234,6 +270,23 @@ private:
     SeqNum rcv_wup_{};            // RCV.NXT when we last advertised it (Linux's rcv_wup)
     std::uint32_t rcv_unconsumed_ = 0; // delivered, not yet consumed by the app
     std::uint32_t rcv_buffer_ = 65535;
+    ConnectionOptions opts_{};
+
+    // Window scaling (RFC 7323 2): shifts agreed in the handshake.
+    bool wscale_ok_ = false;
+    std::uint8_t snd_wscale_ = 0; // the peer's: applied to windows it sends
+    std::uint8_t rcv_wscale_ = 0; // ours: applied to windows we send
+
+    // Timestamps (RFC 7323 3-5). TSval is a millisecond clock with a
+    // per-connection offset, so that it says nothing about uptime.
+    bool ts_ok_ = false;
+    std::uint32_t ts_offset_ = 0;
+    std::uint32_t ts_recent_ = 0;
+    TimeNs ts_recent_stamp_ = 0;  // when ts_recent_ was taken, for PAWS's 24-day rule
+
+    // D-SACK (RFC 2883): a duplicate to report in the next ACK's first block.
+    bool dsack_pending_ = false;
+    wire::SackBlock dsack_{};
     std::uint8_t segments_since_ack_ = 0;
     bool ack_pending_ = false;    // an ACK is owed; sent at the end of the event unless data carries it
 
@@ -255,6 +308,13 @@ private:
     std::uint32_t persist_backoff_ = 0;
     std::uint32_t persist_probes_ = 0; // zero-window probes without an ACK in reply
 
+    // Tail loss probe (RFC 8985 7): the retransmit timer is a PTO, and
+    // a probe is out whose arrival a SACK up to tlp_high_seq_ would show.
+    bool probe_armed_ = false;
+    bool tlp_outstanding_ = false;
+    SeqNum tlp_high_seq_{};
+    TimeNs probe_armed_at_ = 0;
+
     Timer rtx_timer_;
     Timer delack_timer_;
     Timer persist_timer_;
@@ -275,7 +335,11 @@ private:
     Pending pending_{};
     HeldList ready_;              // held data the last segment made contiguous, for dispatch
     ReassemblyQueue reassembly_;  // data ahead of RCV.NXT
-    SeqNum last_held_seq_{};      // for the first SACK block (RFC 2018 4)
+    // Segments held most recently, one per block, newest first: the order
+    // of SACK blocks (RFC 2018 4).
+    static constexpr std::uint8_t kRecentHeld = 4;
+    std::array<SeqNum, kRecentHeld> recent_held_{};
+    std::uint8_t recent_held_count_ = 0;
 
     // SACK (RFC 2018, recovery per RFC 6675).
     bool sack_ok_ = false;
@@ -283,7 +347,6 @@ private:
     SeqNum high_rxt_{};           // RFC 6675 HighRxt: resent up to here in this recovery
     SeqNum una_rxt_seq_{};        // the front hole last resent, and when
     TimeNs una_rxt_time_ = 0;
-    bool nodelay_ = false;
     bool app_closed_ = false;  // close() or abort(): no callbacks but on_closed
     bool in_dispatch_ = false;
     bool dead_ = false;        // to be freed once the current event is done

@@ -19,11 +19,11 @@ std::string Connection::describe(TimeNs now) const {
     const SeqNum isn = iss_;
     std::string s = fmt::format(
         "{}:{} {}:{} {} snd_una={} snd_nxt={} snd_max={} unsent={} snd_wnd={} cwnd={} ssthresh={} mss={} "
-        "rcv_nxt={} rcv_wnd={} unconsumed={} held={} rto={:.0f}ms backoff={} retrans={} dupacks={}{}{}{}",
+        "rcv_nxt={} rcv_wnd={} unconsumed={} held={} sacked={} rto={:.0f}ms backoff={} retrans={} dupacks={}{}{}{}",
         tuple_.local_ip.to_string(), tuple_.local_port, tuple_.remote_ip.to_string(), tuple_.remote_port,
         to_string(state_), rel(snd_una_, isn), rel(snd_nxt_, isn), rel(snd_max_, isn), unsent_bytes(), snd_wnd_,
         cwnd_, ssthresh_, snd_mss_, rel(rcv_nxt_, irs_), rcv_wnd(), rcv_unconsumed_, reassembly_.segments(),
-        static_cast<double>(rto()) / kNsPerMs, backoff_, retransmits_, dupacks_, in_recovery_ ? " recovery" : "",
+        scoreboard_.sacked_bytes(), static_cast<double>(rto()) / kNsPerMs, backoff_, retransmits_, dupacks_, in_recovery_ ? " recovery" : "",
         sack_ok_ ? " sack" : "", fin_sent_ ? " fin_sent" : "");
     s += timer_text("rtx", rtx_timer_.armed(), rtx_timer_.deadline(), now);
     s += timer_text("delack", delack_timer_.armed(), delack_timer_.deadline(), now);

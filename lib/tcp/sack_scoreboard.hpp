@@ -15,7 +15,7 @@ namespace lanetcp::tcp {
 
 class SackScoreboard {
 public:
-    static constexpr std::size_t kMaxRanges = 16;
+    static constexpr std::size_t kMaxRanges = 64;
 
     // Records `blocks` (from one ACK), keeping only what lies in
     // (snd_una, snd_max]. Returns whether any byte is newly SACKed.

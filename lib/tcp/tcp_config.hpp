@@ -12,7 +12,7 @@ struct TcpConfig {
     std::uint32_t chunk_pool = 262144;       // send-queue chunks per lcore
     std::uint32_t reassembly_segments = 65536; // out-of-order segments held per lcore
     std::uint32_t send_buffer = 256 * 1024;  // bytes queued per connection before send() refuses
-    std::uint32_t receive_buffer = 65535;    // receive window (no window scaling yet)
+    std::uint32_t receive_buffer = 256 * 1024; // receive window; over 64 KB only with window scaling
     std::uint16_t mss = 1460;                // ours, before clamping to the MTU
     TimeNs min_rto = 200 * kNsPerMs;         // TCP_RTO_MIN
     TimeNs max_rto = 120 * kNsPerSec;        // TCP_RTO_MAX
@@ -30,6 +30,30 @@ struct TcpConfig {
     bool window_scale = true;                // offer and accept window scaling (RFC 7323 2)
     bool timestamps = true;                  // offer and accept timestamps (RFC 7323 3)
     std::uint32_t challenge_ack_limit = 1000; // challenge ACKs per second per lcore (RFC 5961 7)
+    bool nodelay = false;                    // TCP_NODELAY for every connection
+    bool loss_probes = true;                 // tail loss probes (RFC 8985 7), with SACK
 };
+
+// What one connection negotiates and how much it buffers: from TcpConfig
+// unless a listener (passive opens) or connect() (active) says otherwise.
+struct ConnectionOptions {
+    std::uint32_t send_buffer = 256 * 1024;
+    std::uint32_t receive_buffer = 256 * 1024;
+    bool sack = true;
+    bool window_scale = true;
+    bool timestamps = true;
+    bool nodelay = false;
+
+    static ConnectionOptions from(const TcpConfig& c) noexcept {
+        return {c.send_buffer, c.receive_buffer, c.sack, c.window_scale, c.timestamps, c.nodelay};
+    }
+};
+
+// RFC 7323 2.3: the smallest shift that lets a 16-bit field cover `buffer`.
+constexpr std::uint8_t window_scale_for(std::uint32_t buffer) noexcept {
+    std::uint8_t shift = 0;
+    while (shift < 14 && (65535u << shift) < buffer) ++shift;
+    return shift;
+}
 
 } // namespace lanetcp::tcp

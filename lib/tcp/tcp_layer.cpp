@@ -149,7 +149,7 @@ void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNu
         counters_.drop(Drop::tcp_table_full);
         return;
     }
-    c->init(*this, seg.tuple, iss != nullptr ? *iss : isn_.next(seg.tuple, now), now);
+    c->init(*this, seg.tuple, iss != nullptr ? *iss : isn_.next(seg.tuple, now), l.options);
     table_.insert(*c);
     ++l.syn_received;
     c->open_passive(seg, l, now);
@@ -173,6 +173,20 @@ void TcpLayer::send_reset_for(const InSegment& seg) noexcept {
     counters_.tcp_resets_sent.add();
 }
 
+bool TcpLayer::challenge_ack_allowed(TimeNs now) noexcept {
+    if (now - challenge_window_start_ >= kNsPerSec) {
+        challenge_window_start_ = now;
+        challenge_acks_in_window_ = 0;
+    }
+    if (challenge_acks_in_window_ >= config_.challenge_ack_limit) {
+        counters_.tcp_challenge_acks_limited.add();
+        return false;
+    }
+    ++challenge_acks_in_window_;
+    counters_.tcp_challenge_acks.add();
+    return true;
+}
+
 void TcpLayer::advance(TimeNs now) noexcept {
     now_ = now;
     timers_.advance(now, [this, now](Timer& t) {
@@ -193,6 +207,7 @@ Listener* TcpLayer::listen(std::uint16_t port, void (*on_accept)(Connection&, vo
     l->on_accept = on_accept;
     l->user = user;
     l->backlog = config_.syn_backlog;
+    l->options = ConnectionOptions::from(config_);
     listener_by_port_[port] = l.get();
     listeners_.push_back(std::move(l));
     if (error) *error = 0;
@@ -219,7 +234,8 @@ void TcpLayer::unlisten(Listener* l) noexcept {
 }
 
 Connection* TcpLayer::connect(wire::Ipv4Addr remote_ip, std::uint16_t remote_port, const ConnectionHandler* handler,
-                              void* user, TimeNs now, int* error, std::uint16_t local_port) noexcept {
+                              void* user, TimeNs now, int* error, std::uint16_t local_port,
+                              const ConnectionOptions* options) noexcept {
     now_ = now;
     FourTuple t{local_ip_, remote_ip, local_port, remote_port};
     if (local_port != 0) {
@@ -251,7 +267,7 @@ Connection* TcpLayer::connect(wire::Ipv4Addr remote_ip, std::uint16_t remote_por
         if (error) *error = -ENOBUFS;
         return nullptr;
     }
-    c->init(*this, t, isn_.next(t, now), now);
+    c->init(*this, t, isn_.next(t, now), options != nullptr ? *options : ConnectionOptions::from(config_));
     c->set_handler(handler, user);
     table_.insert(*c);
     c->open_active(now);

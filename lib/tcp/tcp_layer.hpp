@@ -31,7 +31,7 @@ struct Listener {
     void* user = nullptr;
     std::uint32_t syn_received = 0; // half-open connections, bounded by the backlog
     std::uint32_t backlog = 1024;
-    bool nodelay = false;
+    ConnectionOptions options{}; // for every connection it accepts; listen() copies TcpConfig's
 };
 
 class TcpLayer {
@@ -55,8 +55,10 @@ public:
     // Active open to remote_ip:remote_port from an ephemeral port (or
     // `local_port` when non-zero). Null with *error = -EADDRNOTAVAIL (no port
     // free), -ENOBUFS (no control block) or -EADDRINUSE.
+    // `options`: null for TcpConfig's.
     Connection* connect(wire::Ipv4Addr remote_ip, std::uint16_t remote_port, const ConnectionHandler* handler,
-                        void* user, TimeNs now, int* error, std::uint16_t local_port = 0) noexcept;
+                        void* user, TimeNs now, int* error, std::uint16_t local_port = 0,
+                        const ConnectionOptions* options = nullptr) noexcept;
 
     // ---- for Connection ----
     const TcpConfig& config() const noexcept { return config_; }
@@ -68,6 +70,9 @@ public:
     std::uint16_t local_mss() const noexcept { return local_mss_; }
     // RST in answer to `seg`, which has no connection (RFC 9293 3.10.7.1).
     void send_reset_for(const InSegment& seg) noexcept;
+    // RFC 5961 7: whether one more challenge ACK fits this second's budget
+    // (TcpConfig::challenge_ack_limit per lcore); counts both outcomes.
+    bool challenge_ack_allowed(TimeNs now) noexcept;
     // Returns a finished connection to the pool.
     void release(Connection& c) noexcept;
     // Called by a connection reaching ESTABLISHED from a passive open.
@@ -127,6 +132,8 @@ private:
     std::array<Listener*, 65536> listener_by_port_{};
     std::uint32_t next_ephemeral_ = 0;
     TimeNs now_ = 0;
+    TimeNs challenge_window_start_ = 0;
+    std::uint32_t challenge_acks_in_window_ = 0;
 };
 
 } // namespace lanetcp::tcp

@@ -91,8 +91,15 @@ TEST_F(TwoLayers, HandshakeEstablishesBothSides) {
     EXPECT_EQ(s->tuple().remote_port, c->tuple().local_port);
     EXPECT_EQ(c->snd_nxt(), s->rcv_nxt());
     EXPECT_EQ(s->snd_nxt(), c->rcv_nxt());
-    EXPECT_EQ(c->mss(), kMss);
-    EXPECT_EQ(s->mss(), kMss);
+    // RFC 7323 on both sides by default: timestamps take 12 bytes of each
+    // segment, window scaling lets the receive buffer exceed 64 KB.
+    EXPECT_TRUE(c->timestamps() && s->timestamps());
+    EXPECT_EQ(c->mss(), kMss - 12);
+    EXPECT_EQ(s->mss(), kMss - 12);
+    EXPECT_TRUE(c->window_scaling() && s->window_scaling());
+    EXPECT_EQ(c->send_window_scale(), s->receive_window_scale());
+    EXPECT_EQ(s->receive_window_scale(), window_scale_for(test_config().receive_buffer));
+    EXPECT_EQ(c->send_window(), 65535u) << "a SYN-ACK's window is never scaled (RFC 7323 2.2)";
 
     // And the other way round on the same layers.
     Server server_a;
