@@ -160,6 +160,16 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
         return;
     }
 
+    // Simultaneous open whose SYN-ACKs crossed (RFC 9293 3.5 figure 8):
+    // the peer's SYN-ACK acknowledges our SYN, so it moves us on as an ACK
+    // would; its SYN, already taken, is answered with an ACK (Linux lets
+    // exactly this segment through in tcp_validate_incoming).
+    if (seg.flags.syn() && seg.flags.ack() && state_ == State::syn_received && listener_ == nullptr &&
+        seg.seq + 1 == rcv_nxt_ && seg.ack == snd_nxt_ && seg.payload.length == 0) {
+        seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::syn.bits)};
+        seg.seq += 1;
+        ack_pending_ = true;
+    }
     // Fourth: SYN in a synchronized state. RFC 5961 4.2: challenge ACK. A
     // retransmitted SYN in SYN_RECEIVED means our SYN-ACK was lost.
     if (seg.flags.syn()) {
@@ -221,6 +231,7 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
 }
 
 namespace {
+constexpr TimeNs kRtoAfterSynTimeout = 3 * kNsPerSec; // RFC 6298 5.7, Linux's TCP_TIMEOUT_FALLBACK
 // RFC 7323 5.5: a timestamp clock of 1 ms wraps its sign bit in 24.8 days.
 constexpr TimeNs kPawsIdle = 24LL * 24 * 3600 * kNsPerSec;
 } // namespace
@@ -326,6 +337,8 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
     }
     if (rtt_timing_ && retransmits_ == 0) rtt_.sample(now - rtt_start_); // Karn: only an unretransmitted SYN
     rtt_timing_ = false;
+    // RFC 6298 5.7: a SYN that timed out leaves data starting at 3 s.
+    if (retransmits_ > 0 && !rtt_.has_sample()) rtt_.fall_back(kRtoAfterSynTimeout);
     snd_una_ = seg.ack;
     syn_acked_ = true;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
@@ -369,6 +382,10 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
         }
         state_ = State::established;
         layer_->counters().tcp_established.add();
+        // RFC 6298 5.7: after a SYN-ACK timed out, data starts at 3 s,
+        // not at the handshake's backed-off value.
+        if (retransmits_ > 0 && !rtt_.has_sample()) rtt_.fall_back(kRtoAfterSynTimeout);
+        backoff_ = 0;
         snd_wnd_ = max_snd_wnd_ = scaled_window(seg);
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
@@ -461,18 +478,25 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     scoreboard_.advance(snd_una_);
 
+    bool sampled = false;
     if (rtt_timing_ && seq_geq(ack, rtt_seq_)) {
         rtt_.sample(now - rtt_start_);
         rtt_timing_ = false;
+        sampled = true;
     } else if (ts_echo != 0) {
         // RFC 7323 4.1: the echoed timestamp times a round trip even across
         // retransmissions (no Karn ambiguity); 1 ms resolution, so only
         // when no segment was being timed more finely.
         const std::uint32_t ms = ts_value(now) - ts_echo;
-        if (ms < 0x7fffffffu) rtt_.sample(static_cast<TimeNs>(ms) * kNsPerMs);
+        if (ms < 0x7fffffffu) {
+            rtt_.sample(static_cast<TimeNs>(ms) * kNsPerMs);
+            sampled = true;
+        }
     }
     retransmits_ = 0;
-    backoff_ = 0;
+    // Karn (RFC 6298 5, Linux's tcp_ack_update_rtt): the backed-off timer
+    // stays until a valid measurement, which a resent segment cannot give.
+    if (sampled) backoff_ = 0;
 
     // Congestion control.
     if (in_recovery_) {

@@ -37,6 +37,11 @@ public:
         return std::min(t, max_rto_);
     }
 
+    // RFC 6298 5.7: no sample yet and an RTO below `floor`: raise it.
+    void fall_back(TimeNs floor) noexcept {
+        if (!has_sample_) rto_ = std::clamp(std::max(rto_, floor), min_rto_, max_rto_);
+    }
+
     TimeNs rto() const noexcept { return rto_; }
     TimeNs srtt() const noexcept { return srtt_; }
     TimeNs rttvar() const noexcept { return rttvar_; }

@@ -14,9 +14,11 @@ else build/apps/lanetcp-echo next to this checkout; likewise $LANETCP_CLIENT for
 lanetcp-client (EchoApp(..., binary=client_binary()) runs it).
 """
 
+import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import struct
@@ -446,3 +448,101 @@ def internet_checksum(b):
 
 def tempdir(tag):
     return tempfile.mkdtemp(prefix=f"lanetcp-{tag}-")
+
+
+# ----------------------------------------------- files, helpers, capture ---
+# (shared by the TCP tests against Linux)
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def random_file(path, size):
+    """size random bytes in path (written 4 MB at a time); returns path."""
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 4 << 20)
+            f.write(os.urandom(n))
+            left -= n
+    return path
+
+
+def file_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def kill_group(proc):
+    """Ends a helper started with start_new_session=True: its own process
+    group only (by its pid), then reaps it."""
+    if proc is not None and proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+TCPDUMP_COUNT_RE = re.compile(r"^(\d+) packets? (captured|received by filter|dropped by kernel)", re.M)
+
+
+class Tcpdump:
+    """tcpdump -w in a namespace (ns: a VethNamespace) on its veth end;
+    stop() ends it with SIGINT (so it flushes the file) and returns its own
+    counts {'captured', 'received by filter', 'dropped by kernel'}."""
+
+    def __init__(self, ns, path, snaplen=128, expression=("tcp",), buffer_kib=65536):
+        self.ns = ns
+        self.path = path
+        self.argv = ns.exec(["tcpdump", "-i", ns.ns_if, "-n", "-s", str(snaplen), "-B", str(buffer_kib),
+                             "-w", path] + list(expression))
+        self.proc = None
+        self.counts = {}
+
+    def start(self, timeout=10):
+        print("running: " + " ".join(self.argv), flush=True)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        # It says "listening on ..." on stderr once the capture runs.
+        deadline = time.monotonic() + timeout
+        seen = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stderr], [], [], 0.1)
+            if ready:
+                line = self.proc.stderr.readline()
+                seen += line
+                if b"listening on" in line:
+                    return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tcpdump exited with {self.proc.returncode}: "
+                                   f"{(seen + self.proc.stderr.read()).decode(errors='replace').strip()}")
+        kill_group(self.proc)
+        raise RuntimeError(f"tcpdump did not start capturing within {timeout}s: {seen.decode(errors='replace')}")
+
+    def stop(self, settle=1.5):
+        """settle: seconds to wait first. The kernel hands tcpdump its packets
+        in blocks, a partly filled one only after a timeout (1 s); stopped
+        at once, tcpdump would leave the last packets out of the file."""
+        if self.proc is None:
+            return self.counts
+        if self.proc.poll() is None:
+            time.sleep(settle)
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                kill_group(self.proc)
+        err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+        self.proc = None
+        self.counts = {what: int(n) for n, what in TCPDUMP_COUNT_RE.findall(err)}
+        return self.counts

@@ -40,7 +40,6 @@ is real loss of the stack's segments, while the output-hook rule delays
 Linux's segments without ever leaving a hole in what lanetcp receives.
 """
 
-import hashlib
 import json
 import os
 import re
@@ -52,6 +51,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import file_size, kill_group, random_file, sha256_file  # noqa: E402
 
 APP_IP, APP_PREFIX = "10.96.0.2", "10.96.0.2/24"
 PEER_IP, PEER_ADDR = "10.96.0.1", "10.96.0.1/24"
@@ -94,46 +94,8 @@ def figure(text):
     print(f"FIGURE: {text}", flush=True)
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def random_file(path, size):
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, 4 * MB)
-            f.write(os.urandom(n))
-            left -= n
-    return path
-
-
-def file_size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
 def mb_per_s(nbytes, secs):
     return nbytes / MB / secs if secs > 0 else float("inf")
-
-
-def kill_group(proc):
-    """Ends a helper we started with start_new_session=True: its group only."""
-    if proc is not None and proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 class Run:

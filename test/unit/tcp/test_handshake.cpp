@@ -310,7 +310,7 @@ TEST_F(OneLayer, SynAckAfterRetransmittedSynGivesNoRttSample) {
     input(fake::make_segment(tuple, peer_isn, c->iss() + 1, tf::syn | tf::ack, 65535));
     EXPECT_EQ(c->state(), State::established);
     EXPECT_FALSE(c->rtt().has_sample()) << "Karn: the SYN was sent twice";
-    EXPECT_EQ(c->rto(), kSec);
+    EXPECT_EQ(c->rto(), 3 * kSec) << "RFC 6298 5.7: data starts with 3 s after a SYN timed out";
 }
 
 TEST_F(OneLayer, RstAckToSynIsConnectionRefused) {

@@ -15,7 +15,7 @@ std::string bytes(std::size_t n) {
     return s;
 }
 
-TEST_F(OneLayer, RtoIsTheInitialSecondWithoutAnRttSampleAndDoubles) {
+TEST_F(OneLayer, RtoIsThreeSecondsAfterASynAckTimeoutAndDoubles) {
     int err = 1;
     listener = tcp().listen(kPort, &Server::on_accept, &server, &err);
     InSegment syn = fake::make_segment(tuple, peer_isn, SeqNum{}, tf::syn, 65535);
@@ -29,22 +29,22 @@ TEST_F(OneLayer, RtoIsTheInitialSecondWithoutAnRttSampleAndDoubles) {
     Connection* c = server.apps.at(0).conn;
     ASSERT_NE(c, nullptr);
     EXPECT_FALSE(c->rtt().has_sample());
-    EXPECT_EQ(c->rto(), kSec);
+    EXPECT_EQ(c->rto(), 3 * kSec) << "RFC 6298 5.7 (Linux's TCP_TIMEOUT_FALLBACK)";
 
     const TimeNs t0 = now;
     ASSERT_EQ(c->send(fake::make_chunk("data")), 0);
     const SentSegment first = only_one();
-    EXPECT_EQ(c->retransmit_deadline(), t0 + kSec);
-    at(t0 + kSec - kMs);
+    EXPECT_EQ(c->retransmit_deadline(), t0 + 3 * kSec);
+    at(t0 + 3 * kSec - kMs);
     expect_nothing_sent(__LINE__);
-    at(t0 + kSec);
+    at(t0 + 3 * kSec);
     SentSegment again = only_one();
     EXPECT_TRUE(is_segment(again, tf::ack | tf::psh, first.seq, peer_isn + 1, 4));
     EXPECT_EQ(again.payload, "data");
-    EXPECT_EQ(c->retransmit_deadline(), t0 + 3 * kSec);
-    at(t0 + 3 * kSec);
+    EXPECT_EQ(c->retransmit_deadline(), t0 + 9 * kSec);
+    at(t0 + 9 * kSec);
     EXPECT_TRUE(is_segment(only_one(), tf::ack | tf::psh, first.seq, peer_isn + 1, 4));
-    EXPECT_EQ(c->retransmit_deadline(), t0 + 7 * kSec);
+    EXPECT_EQ(c->retransmit_deadline(), t0 + 21 * kSec);
     EXPECT_EQ(counters().tcp_timeouts.get(), 3u); // with the SYN-ACK's
 }
 
@@ -89,8 +89,19 @@ TEST_F(OneLayer, TimeoutRetransmitsOneSegmentThenGoesBackN) {
     EXPECT_TRUE(is_segment(s[0], tf::ack, our_nxt + 1460, peer_nxt, 1460));
     EXPECT_TRUE(is_segment(s[1], tf::ack, our_nxt + 2920, peer_nxt, 1460));
     EXPECT_EQ(c->retransmissions(), 0u) << "an ACK of new data ends the timeout series";
-    EXPECT_EQ(c->rto(), 200 * kMs) << "backoff cleared";
+    EXPECT_EQ(c->rto(), 400 * kMs) << "Karn: the ACK of a resent segment is no sample; the backoff stays";
     EXPECT_EQ(counters().tcp_retransmitted_segments.get(), 3u);
+    // All of it acknowledged (every segment was sent twice: no sample),
+    // then new data, sent once: its ACK is a measurement and ends the backoff.
+    at(260 * kMs);
+    peer(tf::ack, peer_nxt, our_nxt + 10 * 1460);
+    (void)sent();
+    EXPECT_EQ(c->rto(), 400 * kMs);
+    ASSERT_EQ(c->send(fake::make_chunk("x")), 0);
+    (void)sent();
+    at(270 * kMs);
+    peer(tf::ack, peer_nxt, our_nxt + 10 * 1460 + 1);
+    EXPECT_EQ(c->rto(), 200 * kMs) << "backoff cleared by a valid measurement";
 }
 
 class FewRetries : public OneLayer {
