@@ -183,6 +183,10 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.boolean("timestamps", c.timestamps);
     r.boolean("nodelay", c.nodelay);
     r.boolean("loss_probes", c.loss_probes);
+    r.boolean("keepalive", c.keepalive);
+    r.milliseconds("keepalive_idle_ms", c.keepalive_idle, 1000, 365LL * 86400 * 1000);
+    r.milliseconds("keepalive_interval_ms", c.keepalive_interval, 100, 86400LL * 1000);
+    r.integer("keepalive_count", c.keepalive_count, 1, 255);
     r.integer("challenge_ack_limit", c.challenge_ack_limit, 1, 1u << 31);
     if (c.ephemeral_first > c.ephemeral_last)
         r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");

@@ -348,6 +348,8 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
     state_ = State::established;
     layer_->counters().tcp_established.add();
     pending_.established = true;
+    if (opts_.keepalive)
+        set_keepalive(true, opts_.keepalive_idle, opts_.keepalive_interval, opts_.keepalive_count);
     ack_pending_ = true; // the third segment of the handshake (data may carry it)
 }
 
@@ -391,6 +393,8 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
         snd_wl2_ = seg.ack;
         layer_->passive_open_done(*this);
         pending_.established = true;
+        if (opts_.keepalive)
+            set_keepalive(true, opts_.keepalive_idle, opts_.keepalive_interval, opts_.keepalive_count);
     }
 
     if (seq_gt(seg.ack, snd_max_)) { // acknowledges what was never sent

@@ -32,6 +32,11 @@ struct TcpConfig {
     std::uint32_t challenge_ack_limit = 1000; // challenge ACKs per second per lcore (RFC 5961 7)
     bool nodelay = false;                    // TCP_NODELAY for every connection
     bool loss_probes = true;                 // tail loss probes (RFC 8985 7), with SACK
+    // Keepalive (RFC 9293 3.8.4) for every connection; off, as on Linux.
+    bool keepalive = false;
+    TimeNs keepalive_idle = 7200 * kNsPerSec;    // net.ipv4.tcp_keepalive_time
+    TimeNs keepalive_interval = 75 * kNsPerSec;  // net.ipv4.tcp_keepalive_intvl
+    std::uint32_t keepalive_count = 9;           // net.ipv4.tcp_keepalive_probes
 };
 
 // What one connection negotiates and how much it buffers: from TcpConfig
@@ -43,9 +48,14 @@ struct ConnectionOptions {
     bool window_scale = true;
     bool timestamps = true;
     bool nodelay = false;
+    bool keepalive = false; // from ESTABLISHED on; Connection::set_keepalive changes it later
+    TimeNs keepalive_idle = 7200 * kNsPerSec;
+    TimeNs keepalive_interval = 75 * kNsPerSec;
+    std::uint32_t keepalive_count = 9;
 
     static ConnectionOptions from(const TcpConfig& c) noexcept {
-        return {c.send_buffer, c.receive_buffer, c.sack, c.window_scale, c.timestamps, c.nodelay};
+        return {c.send_buffer, c.receive_buffer, c.sack,           c.window_scale,       c.timestamps,
+                c.nodelay,     c.keepalive,      c.keepalive_idle, c.keepalive_interval, c.keepalive_count};
     }
 };
 

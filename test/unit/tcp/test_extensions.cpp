@@ -429,6 +429,28 @@ TEST_F(Extensions, ListenerOptionsApplyToWhatItAccepts) {
     c->abort();
 }
 
+TEST_F(Extensions, ListenerKeepaliveStartsAtEstablished) {
+    configure_listener = [](Listener& l) {
+        l.options.keepalive = true;
+        l.options.keepalive_idle = 2 * kSec;
+        l.options.keepalive_interval = kSec;
+        l.options.keepalive_count = 2;
+    };
+    open();
+    const TimeNs t0 = now;
+    at(t0 + 2 * kSec - kMs);
+    expect_nothing_sent(__LINE__);
+    at(t0 + 2 * kSec);
+    const SentSegment probe = only_one();
+    EXPECT_EQ(probe.seq, our_nxt - 1) << "SND.UNA - 1";
+    EXPECT_EQ(counters().tcp_keepalive_probes.get(), 1u);
+    at(t0 + 3 * kSec);
+    EXPECT_EQ(only_one().seq, our_nxt - 1);
+    at(t0 + 4 * kSec);
+    EXPECT_TRUE(only_one().flags.rst()) << "two unanswered: reset";
+    EXPECT_EQ(server.apps[0].error, ETIMEDOUT);
+}
+
 TEST_F(Extensions, ConnectOptionsApplyToOneConnection) {
     ConnectionOptions o = ConnectionOptions::from(test_config());
     o.timestamps = false;
