@@ -239,7 +239,14 @@ constexpr TimeNs kPawsIdle = 24LL * 24 * 3600 * kNsPerSec;
 bool Connection::paws_reject(const InSegment& seg, TimeNs now) const noexcept {
     if (!ts_ok_ || !seg.options.timestamps) return false;
     // Modular comparison (RFC 7323 5.2): older means "less than", mod 2^32.
-    if (static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) >= 0) return false;
+    const std::int32_t behind = static_cast<std::int32_t>(ts_recent_ - seg.options.timestamps->value);
+    if (behind <= 0) return false;
+    // Linux's tcp_disordered_ack: a duplicate pure ACK that changes
+    // nothing, overtaken on the way by a newer segment (by less than an
+    // RTO), is harmless and still tells of the peer; let it through.
+    if (seg.flags.ack() && seg.length() == 0 && seg.seq == rcv_nxt_ && seg.ack == snd_una_ &&
+        scaled_window(seg) == snd_wnd_ && static_cast<TimeNs>(behind) * kNsPerMs <= rto())
+        return false;
     // 5.5: after 24 days idle the clock may have wrapped; TS.Recent is stale.
     return now - ts_recent_stamp_ <= kPawsIdle;
 }

@@ -207,6 +207,28 @@ TEST_F(Extensions, PawsDropsAnOldTimestampAndAcks) {
     EXPECT_EQ(server.apps[0].error, ECONNRESET);
 }
 
+TEST_F(Extensions, PawsLetsAReorderedDuplicateAckThrough) {
+    open();
+    Connection* c = conn();
+    ASSERT_NE(c, nullptr);
+    peer_ts = 9000;
+    send(tf::ack | tf::psh, peer_nxt, our_nxt, "new");
+    peer_nxt += 3;
+    at(now + 40 * kMs);
+    (void)sent();
+    // A pure duplicate ACK, older timestamp, nothing changed: Linux's
+    // tcp_disordered_ack lets it through (no drop, no answering ACK).
+    send(tf::ack, peer_nxt, our_nxt, {}, 65535u << 7, 8990);
+    expect_nothing_sent(__LINE__);
+    EXPECT_EQ(counters().drops[static_cast<std::size_t>(Drop::tcp_paws)].get(), 0u);
+    // The same but changing the window: not harmless, dropped.
+    send(tf::ack, peer_nxt, our_nxt, {}, 1000u << 7, 8990);
+    EXPECT_EQ(only_one().flags, tf::ack);
+    EXPECT_EQ(counters().drops[static_cast<std::size_t>(Drop::tcp_paws)].get(), 1u);
+    EXPECT_EQ(c->send_window(), 65535u << 7);
+    c->abort();
+}
+
 TEST_F(Extensions, PawsForgetsTsRecentAfter24DaysIdle) {
     open();
     peer_ts = 9000;
