@@ -9,9 +9,14 @@ namespace lanetcp::api {
 long send_bytes(tcp::Connection& c, rte_mempool* pool, const void* data, std::size_t len) noexcept {
     const auto* p = static_cast<const std::uint8_t*>(data);
     std::size_t taken = 0;
+    const unsigned reserve = pool->size / 4;
+    unsigned available = rte_mempool_avail_count(pool); // not cheap: once per call
     while (taken < len) {
         const std::uint32_t space = c.send_space();
         if (space == 0) break;
+        if (available <= reserve && (taken > 0 || c.unsent_bytes() > 0 || c.bytes_in_flight() > 0))
+            return taken > 0 ? static_cast<long>(taken) : -EAGAIN;
+        if (available > 0) --available;
         rte_mbuf* m = rte_pktmbuf_alloc(pool);
         if (m == nullptr) return taken > 0 ? static_cast<long>(taken) : -ENOBUFS;
         const std::size_t room = rte_pktmbuf_tailroom(m);

@@ -15,7 +15,14 @@ namespace lanetcp::api {
 
 // Copies up to `len` bytes into mbufs from `pool` and queues them. Returns
 // how many bytes were taken (possibly fewer than `len` when the send buffer
-// fills), or -EPIPE / -ENOBUFS when nothing could be.
+// fills), or -EAGAIN (send buffer full, or the pool down to its reserve:
+// on_writable follows), -EPIPE or -ENOBUFS when nothing could be.
+//
+// The last quarter of the pool is left to receiving and to segment
+// headers: queued data that took every mbuf would leave none for the ACKs
+// that free it, and the lcore would stop (Linux's tcp_mem pressure plays
+// this part). A connection with nothing queued may still take one mbuf, so
+// that it always gets an on_writable to come back on.
 long send_bytes(tcp::Connection& c, rte_mempool* pool, const void* data, std::size_t len) noexcept;
 
 // Queues an mbuf chain without copying: each segment becomes one chunk.

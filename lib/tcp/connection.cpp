@@ -231,6 +231,8 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
 }
 
 namespace {
+// Far above any window (RFC 7323's 1 GiB); keeps cwnd arithmetic in 32 bits.
+constexpr std::uint32_t kMaxCwnd = 1u << 30;
 constexpr TimeNs kRtoAfterSynTimeout = 3 * kNsPerSec; // RFC 6298 5.7, Linux's TCP_TIMEOUT_FALLBACK
 // RFC 7323 5.5: a timestamp clock of 1 ms wraps its sign bit in 24.8 days.
 constexpr TimeNs kPawsIdle = 24LL * 24 * 3600 * kNsPerSec;
@@ -534,17 +536,24 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
             cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
             cwnd_ = std::max<std::uint32_t>(cwnd_ + snd_mss_, snd_mss_);
         }
+    } else if (static_cast<std::uint64_t>(static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_)) + acked) * 2 <
+               cwnd_) {
+        // Application-limited: less than half the window was out, so the ACK
+        // says nothing about a larger one (RFC 7661; Linux's
+        // tcp_is_cwnd_limited). Growing anyway would inflate cwnd without
+        // bound, and 32 bits wrap after 4 GB.
+        dupacks_ = 0;
     } else {
         dupacks_ = 0;
         if (cwnd_ < ssthresh_) {
             // Slow start with appropriate byte counting (RFC 3465, L = 2).
-            cwnd_ += std::min<std::uint32_t>(acked, 2u * snd_mss_);
+            cwnd_ = std::min(cwnd_ + std::min<std::uint32_t>(acked, 2u * snd_mss_), kMaxCwnd);
         } else {
             // Congestion avoidance: one MSS per window's worth acknowledged.
             bytes_acked_ca_ += acked;
             if (bytes_acked_ca_ >= cwnd_) {
                 bytes_acked_ca_ -= cwnd_;
-                cwnd_ += snd_mss_;
+                cwnd_ = std::min<std::uint32_t>(cwnd_ + snd_mss_, kMaxCwnd);
             }
         }
     }

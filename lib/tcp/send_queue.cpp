@@ -5,7 +5,13 @@ namespace lanetcp::tcp {
 void SendQueue::consume(std::uint32_t n, ChunkPool& pool) noexcept {
     if (n > bytes_) n = bytes_;
     bytes_ -= n;
-    cursor_ = nullptr; // offsets are relative to the front, which moves
+    // Offsets count from the front, which moves by n. A cursor past the
+    // consumed bytes stays (transmission then never walks the queue from
+    // the head: O(1) per segment); one inside them goes back to the front.
+    if (cursor_ != nullptr && cursor_offset_ >= n)
+        cursor_offset_ -= n;
+    else
+        cursor_ = nullptr;
     while (n > 0) {
         ChunkNode& front = list_.front();
         if (front.chunk.length > n) {
@@ -20,6 +26,7 @@ void SendQueue::consume(std::uint32_t n, ChunkPool& pool) noexcept {
     // Zero-length chunks left at the front hold no data; release them too.
     while (!list_.empty() && list_.front().chunk.length == 0) {
         ChunkNode& front = list_.front();
+        if (&front == cursor_) cursor_ = nullptr;
         list_.pop_front();
         front.chunk.release();
         pool.put(front);

@@ -426,6 +426,64 @@ TEST_F(Extensions, TailLossProbeStartsRecoveryInsteadOfTheRto) {
     c->abort();
 }
 
+// ------------------------------------------------ congestion window cap
+
+TEST_F(Extensions, CwndDoesNotGrowWhileApplicationLimited) {
+    open();
+    Connection* c = conn();
+    ASSERT_NE(c, nullptr);
+    const std::uint32_t initial = c->cwnd();
+    // A hundred small request-sized writes, each acknowledged before the
+    // next: never more than a sliver of the window out (RFC 7661).
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_EQ(c->send(fake::make_chunk("ping")), 0);
+        (void)sent();
+        at(now + kMs);
+        our_nxt += 4;
+        send(tf::ack, peer_nxt, our_nxt);
+    }
+    EXPECT_EQ(c->cwnd(), initial);
+    // A window's worth out: now ACKs grow it (slow start).
+    ASSERT_EQ(c->send(fake::make_chunk(std::string(initial, 'w'))), 0);
+    (void)sent();
+    at(now + kMs);
+    our_nxt += initial;
+    send(tf::ack, peer_nxt, our_nxt);
+    EXPECT_GT(c->cwnd(), initial);
+    c->abort();
+}
+
+TEST(SendQueueCursor, PiecesStayRightAcrossConsume) {
+    ChunkPool pool(16);
+    SendQueue q;
+    std::string all;
+    for (int i = 0; i < 5; ++i) {
+        const std::string part(100 + i, static_cast<char>('a' + i));
+        all += part;
+        ChunkNode* n = pool.get();
+        n->chunk = fake::make_chunk(part);
+        q.push_back(*n);
+    }
+    const auto read = [&](std::uint32_t offset, std::uint32_t length) {
+        std::string out;
+        q.for_each_piece(offset, length, [&](const std::uint8_t* d, std::uint32_t len, PacketBuffer*) {
+            out.append(reinterpret_cast<const char*>(d), len);
+        });
+        return out;
+    };
+    std::uint32_t front = 0;
+    EXPECT_EQ(read(250, 100), all.substr(250, 100)); // cursor in the third chunk
+    q.consume(50, pool);                              // cursor past the consumed bytes: kept
+    front += 50;
+    EXPECT_EQ(read(300 - front, 60), all.substr(300, 60));
+    q.consume(230, pool); // the cursor's own chunk goes
+    front += 230;
+    EXPECT_EQ(read(0, 40), all.substr(front, 40));
+    EXPECT_EQ(read(100, all.size() - front - 100), all.substr(front + 100));
+    q.clear(pool);
+    EXPECT_EQ(pool.available(), 16u);
+}
+
 // ------------------------------------------------------------ options
 
 TEST_F(Extensions, ListenerOptionsApplyToWhatItAccepts) {
