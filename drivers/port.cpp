@@ -55,6 +55,7 @@ PortInfo start_port(const PortParams& p) {
     info.rx_l4_checksum = (conf.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0;
     info.tx_ipv4_checksum = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
     info.tx_tcp_checksum = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
+    info.in_process = std::string_view(dev.driver_name) == "net_ring";
     info.multi_segment_tx = (conf.txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 
     if (p.queues > 1 && dev.flow_type_rss_offloads != 0) {

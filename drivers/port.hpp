@@ -40,6 +40,8 @@ struct PortInfo {
     bool tx_ipv4_checksum = false; // the NIC fills IPv4 header checksums
     bool tx_tcp_checksum = false;  // ... and TCP checksums from the pseudo-header sum
     bool multi_segment_tx = false;
+    // net_ring (the in-memory wire): frames never leave this process.
+    bool in_process = false;
 };
 
 // Configures and starts the port. Throws PortError with a one-line reason.

@@ -8,9 +8,13 @@ packages=(
   g++ clang meson ninja-build pkg-config
   libdpdk-dev dpdk libfmt-dev libboost-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsodium-dev
   googletest libgtest-dev libgmock-dev
+  # benchmarks (bench/, doc/performance.md)
+  libbenchmark-dev valgrind
   # demo and tests: a Linux peer in a network namespace
   iproute2 ethtool iputils-ping iputils-arping nftables tcpdump python3 python3-scapy libpcap-dev
   netcat-openbsd socat
+  # lanetcp-httpd's test
+  curl wrk
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -87,7 +87,9 @@ void TcpOutput::send(const OutSegment& seg) noexcept {
     const auto tcp_len = static_cast<std::uint16_t>(hdr_len + seg.payload_length);
     m->ol_flags = 0;
     m->l4_len = hdr_len;
-    if (offloads_.tcp_checksum) {
+    if (offloads_.no_checksum) {
+        wire::store_be16(h + 16, 0);
+    } else if (offloads_.tcp_checksum) {
         m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
         wire::store_be16(h + 16, wire::tcp_offload_checksum_seed(ifc_.ip(), seg.tuple.remote_ip, tcp_len));
     } else {
@@ -127,7 +129,7 @@ void TcpReceiver::receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noe
     if (!parsed) return drop(m, Drop::tcp_bad_header);
     const wire::TcpView& tcp = parsed.value;
 
-    bool verify = true;
+    bool verify = !ifc_.in_process_wire;
     if (ifc_.rx_l4_checksum) {
         const auto flag = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
         if (flag == RTE_MBUF_F_RX_L4_CKSUM_BAD) return drop(m, Drop::tcp_bad_checksum);

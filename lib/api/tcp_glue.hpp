@@ -26,6 +26,7 @@ public:
     struct Offloads {
         bool tcp_checksum = false; // the NIC fills TCP checksums
         bool multi_segment = false; // the NIC sends mbuf chains
+        bool no_checksum = false;   // the in-process wire: nobody checks (Interface::in_process_wire)
     };
 
     TcpOutput(const Interface& ifc, ipv4::Ipv4Layer& ipv4, rte_mempool* pool, Counters& counters,

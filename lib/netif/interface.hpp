@@ -27,6 +27,10 @@ struct Interface {
     bool rx_l4_checksum = false;
     bool tx_tcp_checksum = false;
     bool tx_multi_segment = false;
+    // Frames never leave the process (the in-memory wire): like Linux's
+    // veth, which passes CHECKSUM_PARTIAL through and has the receiver
+    // trust it, TCP checksums are neither computed nor verified.
+    bool in_process_wire = false;
 
     wire::Ipv4Addr ip() const noexcept { return address.addr; }
 

@@ -36,7 +36,7 @@ Lcore::Lcore(const LcoreParams& params, const Config& config)
       ipv4_(interface_, arp_, counters_, params.pool),
       ethernet_(interface_, arp_, ipv4_, counters_),
       tcp_output_(interface_, ipv4_, params.pool, counters_,
-                  {interface_.tx_tcp_checksum, interface_.tx_multi_segment}),
+                  {interface_.tx_tcp_checksum, interface_.tx_multi_segment, interface_.in_process_wire}),
       tcp_(tcp_config_for(config.tcp, params), tcp_output_, counters_,
            params.isn_key ? *params.isn_key : tcp::IsnGenerator::random_key(),
            interface_.ip(), interface_.mtu, clock_.now()),

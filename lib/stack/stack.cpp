@@ -122,6 +122,7 @@ Stack::Stack(const Config& config) : config_(config), isn_key_(tcp::IsnGenerator
         lp.interface.tx_ipv4_checksum = port_.tx_ipv4_checksum;
         lp.interface.rx_l4_checksum = port_.rx_l4_checksum;
         lp.interface.tx_tcp_checksum = port_.tx_tcp_checksum;
+        lp.interface.in_process_wire = port_.in_process;
         lp.interface.tx_multi_segment = port_.multi_segment_tx;
         lp.isn_key = &isn_key_;
         lp.pool = pp.rx_pools[q];

@@ -1,0 +1,41 @@
+// Two lanetcp stacks in one process over the in-memory wire
+// (drivers/memwire.hpp): a PerfServer on one, a PerfClient on the other.
+// With two EAL lcores the server stack is polled on the second and the
+// client stack on the main lcore; with one, both on the main lcore in turn.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "perf/results.hpp"
+#include "util/clock.hpp"
+
+namespace lanetcp::perf {
+
+struct LoopbackConfig {
+    // The wire has no MTU of its own: frames as large as this go across
+    // whole, and both stacks use an MSS of mtu - 40.
+    std::uint16_t mtu = 9000;
+    std::uint32_t mbufs = 16383;          // per stack
+    TimeNs time_wait = 1 * kNsPerSec;     // shorter than Linux's 60 s: crr leaves one per connection
+    std::uint32_t max_connections = 65536;
+    std::uint16_t port = 5201;
+    double hard_limit_s = 120;            // give up (incomplete) after this long
+};
+
+struct LoopbackOutcome {
+    Results results;
+    unsigned leaked_mbufs = 0;
+    std::uint64_t server_bytes = 0;       // everything the server received, headers included
+    std::uint64_t server_requests = 0;    // requests it answered
+    std::uint64_t server_connections = 0; // connections it accepted
+    std::uint64_t server_bad_headers = 0;
+    std::string description;              // one line: lcores, MTU, MSS
+    std::string server_counters;          // the stacks' counters at the end
+    std::string client_counters;
+};
+
+// Needs EAL up. Throws std::runtime_error when the stacks cannot be built.
+LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig& config);
+
+} // namespace lanetcp::perf
