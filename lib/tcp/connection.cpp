@@ -558,10 +558,13 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
         }
     }
 
-    // RFC 6298 5.2 and 5.3.
-    layer_->timers().cancel(rtx_timer_);
+    // RFC 6298 5.2 and 5.3: removed when all is acknowledged, restarted
+    // otherwise.
     if (tlp_outstanding_ && seq_geq(snd_una_, tlp_high_seq_)) tlp_outstanding_ = false;
-    if (seq_lt(snd_una_, snd_max_)) arm_retransmission(now);
+    if (seq_lt(snd_una_, snd_max_))
+        arm_retransmission(now);
+    else
+        layer_->timers().cancel(rtx_timer_);
 
     if (data_acked > 0) pending_.writable = true;
 }
@@ -1045,7 +1048,8 @@ void Connection::send_syn(TimeNs now) noexcept {
 
 void Connection::arm_rto(TimeNs now) noexcept {
     probe_armed_ = false;
-    layer_->timers().arm(rtx_timer_, now + rtt_.backed_off(backoff_));
+    // Restarted by nearly every ACK: a store, not a move in the wheel.
+    layer_->timers().arm_lazily(rtx_timer_, now + rtt_.backed_off(backoff_));
 }
 
 void Connection::arm_retransmission(TimeNs now) noexcept {
@@ -1064,7 +1068,7 @@ void Connection::arm_retransmission(TimeNs now) noexcept {
     pto = std::clamp<TimeNs>(pto, 10 * kNsPerMs, rtt_.backed_off(0));
     probe_armed_ = true;
     probe_armed_at_ = now;
-    layer_->timers().arm(rtx_timer_, now + pto);
+    layer_->timers().arm_lazily(rtx_timer_, now + pto);
 }
 
 void Connection::send_loss_probe(TimeNs now) noexcept {

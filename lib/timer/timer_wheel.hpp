@@ -131,6 +131,12 @@ public:
     // another wheel). A deadline in a tick the wheel has already processed
     // fires in the next advance(). O(1), no allocation.
     void arm(Timer& t, TimeNs deadline) noexcept;
+    // Like arm(), but a timer already armed for an earlier tick stays where
+    // it is: when that tick comes it is moved to the new deadline instead of
+    // firing. For timers pushed back on every event (a retransmission timer
+    // restarted by every ACK), this is a store instead of an unlink and a
+    // relink. deadline() reports the new deadline at once.
+    void arm_lazily(Timer& t, TimeNs deadline) noexcept;
     // No-op when `t` is not armed. O(1).
     void cancel(Timer& t) noexcept;
     static bool armed(const Timer& t) noexcept { return t.wheel_ != nullptr; }
@@ -257,6 +263,15 @@ inline void TimerWheel::arm(Timer& t, TimeNs deadline) noexcept {
     place(t);
 }
 
+inline void TimerWheel::arm_lazily(Timer& t, TimeNs deadline) noexcept {
+    const Tick e = deadline / tick_ + (deadline % tick_ != 0 ? 1 : 0);
+    if (t.wheel_ == this && e >= t.expires_) {
+        t.deadline_ = deadline; // fire() sees it is not due yet and moves it
+        return;
+    }
+    arm(t, deadline);
+}
+
 inline void TimerWheel::cancel(Timer& t) noexcept {
     if (t.wheel_ == nullptr) return;
     assert(t.wheel_ == this);
@@ -271,6 +286,14 @@ std::size_t TimerWheel::fire(Tick target, F& on_expire) {
         firing_.pop_front();
         if (t.expires_ > target) { // from due_, and the clock went backwards
             due_.push_back(t);
+            continue;
+        }
+        // Pushed back by arm_lazily() after it was placed: not due yet. Its
+        // new tick is placed for this call's later ticks or a later call.
+        const Tick want = t.deadline_ / tick_ + (t.deadline_ % tick_ != 0 ? 1 : 0);
+        if (want >= cur_) {
+            t.expires_ = want;
+            place(t);
             continue;
         }
         t.wheel_ = nullptr;

@@ -171,7 +171,9 @@ TEST(TimerWheel, DeadlineAlreadyPastFiresInTheNextAdvance) {
 // At every distinct deadline tick, across all four levels and beyond: one
 // tick before, nothing fires; at the tick, exactly the model's timers do.
 // Cancels and re-arms are mixed in.
-TEST(TimerWheel, MatchesModelAtEveryDeadlineAcrossAllLevels) {
+// With `lazy`, half the re-arms go through arm_lazily(), which must be
+// indistinguishable from arm() in what fires when.
+void matches_model_at_every_deadline(bool lazy) {
     const TimeNs tick = kMs;
     const int n = 4000;
     auto items = make_items(n);
@@ -217,6 +219,11 @@ TEST(TimerWheel, MatchesModelAtEveryDeadlineAcrossAllLevels) {
                 if (rng() % 3 == 0) {
                     w.cancel(items[static_cast<std::size_t>(id)].timer);
                     m.cancel(id);
+                } else if (lazy && rng() % 2 == 0) {
+                    const TimeNs deadline = now + log_uniform(rng, kNsPerUs, 60 * kDay);
+                    w.arm_lazily(items[static_cast<std::size_t>(id)].timer, deadline);
+                    m.arm(id, deadline);
+                    EXPECT_EQ(items[static_cast<std::size_t>(id)].timer.deadline(), deadline);
                 } else {
                     arm(id, now + log_uniform(rng, kNsPerUs, 60 * kDay));
                 }
@@ -228,6 +235,31 @@ TEST(TimerWheel, MatchesModelAtEveryDeadlineAcrossAllLevels) {
         }
     }
     EXPECT_EQ(w.next_expiry_hint(), TimerWheel::kNever);
+}
+
+TEST(TimerWheel, MatchesModelAtEveryDeadlineAcrossAllLevels) { matches_model_at_every_deadline(false); }
+TEST(TimerWheel, ArmLazilyMatchesModelAtEveryDeadline) { matches_model_at_every_deadline(true); }
+
+TEST(TimerWheel, ArmLazilyMovesLaterWithoutFiringEarly) {
+    TimerWheel w(0);
+    Item a;
+    Fired f;
+    w.arm(a.timer, 10 * kMs);
+    w.arm_lazily(a.timer, 30 * kMs); // later: stays put, moves when its tick comes
+    EXPECT_EQ(a.timer.deadline(), 30 * kMs);
+    EXPECT_EQ(w.advance(10 * kMs, f.cb()), 0u) << "not at the old deadline";
+    EXPECT_TRUE(a.timer.armed());
+    EXPECT_EQ(w.advance(29 * kMs, f.cb()), 0u);
+    EXPECT_EQ(w.advance(30 * kMs, f.cb()), 1u);
+    w.arm(a.timer, 50 * kMs);
+    w.arm_lazily(a.timer, 40 * kMs); // earlier: moved at once
+    EXPECT_EQ(w.advance(40 * kMs, f.cb()), 1u);
+    w.arm_lazily(a.timer, 60 * kMs); // not armed: armed
+    EXPECT_TRUE(a.timer.armed());
+    w.arm_lazily(a.timer, 90 * kMs);
+    EXPECT_EQ(w.advance(100 * kMs, f.cb()), 1u) << "one call past both: fires once, at the later one";
+    EXPECT_EQ(f.deadlines.back(), 90 * kMs);
+    EXPECT_EQ(w.size(), 0u);
 }
 
 // Tick by tick over 140 s (levels 0-2 and their cascades): every advance
