@@ -109,7 +109,9 @@ LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig&
         "two lanetcp stacks over the in-memory wire: server on lcore {}, client on lcore {}; mtu {}, mss {}, "
         "tcp checksums {}, {}",
         two_lcores ? worker : main_lcore, main_lcore, lc.mtu, lc.mtu - 40,
-        server_port.tx_tcp_checksum ? "offloaded (none computed)" : "computed in software",
+        server_port.in_process   ? "none (an in-process wire, as veth)"
+        : server_port.tx_tcp_checksum ? "offloaded (none computed)"
+                                      : "computed in software",
         server_port.multi_segment_tx ? "payload sent by reference (chained mbufs)" : "payload copied into each frame");
     if (!options.quiet) fmt::print("{}\n", out.description);
 
