@@ -451,6 +451,38 @@ def tempdir(tag):
 
 
 # ----------------------------------------------- files, helpers, capture ---
+
+class NamespaceRun:
+    """What a test against Linux keeps while it runs: the namespace, the
+    temporary directory, and the helper processes it started there (each in
+    its own session, so that ending one ends its children)."""
+
+    def __init__(self, checks, ns, tmp):
+        self.checks, self.ns, self.tmp = checks, ns, tmp
+        self.helpers, self.apps = [], []
+        self.serial = 0
+
+    def spawn(self, cmd, stdin=None, stdout=None, stderr=None):
+        p = subprocess.Popen(self.ns.exec(cmd), stdin=stdin or subprocess.DEVNULL,
+                             stdout=stdout or subprocess.DEVNULL, stderr=stderr or subprocess.PIPE,
+                             start_new_session=True)
+        self.helpers.append(p)
+        return p
+
+    def end_helpers(self):
+        for p in self.helpers:
+            kill_group(p)
+        self.helpers = []
+
+    def wait_listening(self, port, timeout=10):
+        """True once something in the namespace listens on TCP `port`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if run(self.ns.exec(["ss", "-Hltn", f"sport = :{port}"]), check=False).stdout.strip():
+                return True
+            time.sleep(0.05)
+        return False
+
 # (shared by the TCP tests against Linux)
 
 def sha256_file(path):

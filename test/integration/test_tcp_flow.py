@@ -101,36 +101,20 @@ def counters_text(stats):
     return " ".join(f"{k[4:]}={c.get(k)}" for k in keys) + f" tcp drops={tcp_drops or 0}"
 
 
-class Run:
+class Run(harness.NamespaceRun):
     """The namespace, the temporary directory, and everything to end
     whatever happens (helpers, apps, tcpdump, the nft table)."""
 
     def __init__(self, checks, ns, tmp):
-        self.checks, self.ns, self.tmp = checks, ns, tmp
-        self.helpers, self.apps, self.captures = [], [], []
-        self.serial = 0
+        super().__init__(checks, ns, tmp)
+        self.captures = []
         self.nft = False
-
-    def spawn(self, cmd, stdin=None, stdout=None, stderr=None):
-        p = subprocess.Popen(self.ns.exec(cmd), stdin=stdin or subprocess.DEVNULL,
-                             stdout=stdout or subprocess.DEVNULL, stderr=stderr or subprocess.PIPE,
-                             start_new_session=True)
-        self.helpers.append(p)
-        return p
 
     def capture(self, name, snaplen, port):
         cap = harness.Tcpdump(self.ns, os.path.join(self.tmp, f"{name}.pcap"), snaplen=snaplen,
                               expression=["tcp", "port", str(port)])
         self.captures.append(cap)
         return cap.start()
-
-    def wait_listening(self, port, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if harness.run(self.ns.exec(["ss", "-Hltn", f"sport = :{port}"]), check=False).stdout.strip():
-                return True
-            time.sleep(0.05)
-        return False
 
     def app(self, name, binary, args):
         self.serial += 1
@@ -199,12 +183,11 @@ class Run:
     def cleanup(self):
         for cap in self.captures:
             cap.stop()
-        for p in self.helpers:
-            harness.kill_group(p)
+        self.end_helpers()
         for app in self.apps:
             app.cleanup()
         self.loss_off()
-        self.captures, self.helpers, self.apps = [], [], []
+        self.captures, self.apps = [], []
 
 
 def wait_transfer(run, what, procs, watch_path, timeout, app=None):

@@ -98,41 +98,15 @@ def mb_per_s(nbytes, secs):
     return nbytes / MB / secs if secs > 0 else float("inf")
 
 
-class Run:
+class Run(harness.NamespaceRun):
     """Shared state of one test run: the namespace, the temporary directory,
     the helper processes to end whatever happens."""
 
     def __init__(self, checks, ns, tmp):
-        self.checks = checks
-        self.ns = ns
-        self.tmp = tmp
-        self.helpers = []
-        self.apps = []
-        self.serial = 0
+        super().__init__(checks, ns, tmp)
         self.tcpdump = None
 
     # ------------------------------------------------------------ helpers
-
-    def spawn(self, cmd, stdin=None, stdout=None, stderr=None):
-        p = subprocess.Popen(self.ns.exec(cmd), stdin=stdin or subprocess.DEVNULL,
-                             stdout=stdout or subprocess.DEVNULL, stderr=stderr or subprocess.PIPE,
-                             start_new_session=True)
-        self.helpers.append(p)
-        return p
-
-    def end_helpers(self):
-        for p in self.helpers:
-            kill_group(p)
-        self.helpers = []
-
-    def wait_listening(self, port, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            p = harness.run(self.ns.exec(["ss", "-Hltn", f"sport = :{port}"]), check=False)
-            if p.stdout.strip():
-                return True
-            time.sleep(0.05)
-        return False
 
     def start_pcap(self, case):
         if not os.environ.get("LANETCP_TCP_PCAP"):
