@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "api/tcp_api.hpp"
+#include "perf/session.hpp"
 
 namespace lanetcp::perf {
 
@@ -55,25 +56,12 @@ void PerfServer::on_accept(tcp::Connection& c, void* self) {
 void PerfServer::on_data(tcp::Connection& c, tcp::Chunk data, void* session) {
     auto& s = *static_cast<Session*>(session);
     auto& server = *s.server;
-    const std::uint8_t* p = data.data;
-    std::size_t len = data.length;
     const std::uint32_t total = data.length;
-    bool bad = false;
-    while (len > 0) {
-        std::size_t used = 0;
-        const auto event = s.proto.feed(p, len, used);
-        p += used;
-        len -= used;
-        if (event == ServerProtocol::Event::bad_header) {
-            bad = true;
-            break;
-        }
-        if (event == ServerProtocol::Event::respond) {
-            s.to_send += s.proto.header().response_size;
-            server.progress_.add(server.progress_.transactions, 1);
-            if (s.proto.header().mode == Mode::crr) s.close_when_sent = true;
-        }
-    }
+    const ServerFeed f = feed_server(s.proto, data.data, data.length);
+    s.to_send += f.response_bytes;
+    if (f.requests != 0) server.progress_.add(server.progress_.transactions, f.requests);
+    if (f.close) s.close_when_sent = true;
+    const bool bad = f.bad;
     server.progress_.add(server.progress_.bytes, total);
     c.consumed(total);
     data.release();
@@ -160,12 +148,8 @@ void PerfClient::start() {
     for (std::size_t i = 0; i < slots_.size(); ++i) {
         Slot& s = slots_[i];
         if (options_.mode == Mode::bulk) {
-            if (bytes_ > 0) {
-                s.budget = bytes_ / n + (i < bytes_ % n ? 1 : 0);
-                if (s.budget == 0) continue;
-            } else {
-                s.budget = ~std::uint64_t{0};
-            }
+            s.budget = bulk_budget(bytes_, n, i);
+            if (s.budget == 0) continue;
         } else if (options_.mode == Mode::crr && !claim_transaction()) {
             break;
         }
@@ -195,10 +179,7 @@ bool PerfClient::open(Slot& s) {
 }
 
 bool PerfClient::claim_transaction() noexcept {
-    if (stopping_) return false;
-    if (transactions_ != 0 && issued_ >= transactions_) return false;
-    ++issued_;
-    return true;
+    return perf::claim_transaction(stopping_, transactions_, issued_);
 }
 
 void PerfClient::begin_transaction(Slot& s) {
@@ -310,13 +291,7 @@ void PerfClient::on_data(tcp::Connection& c, tcp::Chunk data, void* slot) {
 void PerfClient::on_peer_fin(tcp::Connection& c, void* slot) {
     auto& s = *static_cast<Slot*>(slot);
     auto& cl = *s.client;
-    bool ok = false;
-    if (cl.options_.mode == Mode::bulk) {
-        ok = s.shut && s.trailer_got == kBulkTrailerSize && load_be64(s.trailer) == s.sent;
-        if (s.trailer_got == kBulkTrailerSize) cl.confirmed_ += load_be64(s.trailer);
-    } else {
-        ok = !s.in_transaction;
-    }
+    const bool ok = fin_ok(cl.options_.mode, {s.shut, s.trailer, s.trailer_got, s.sent, s.in_transaction}, cl.confirmed_);
     c.close();
     s.conn = nullptr;
     cl.slot_over(s, ok);
@@ -349,29 +324,14 @@ void PerfClient::tick(TimeNs t) {
     stopping_ = true;
     for (auto& s : slots_) {
         if (s.conn == nullptr) continue;
-        if (options_.mode == Mode::bulk || (options_.mode == Mode::rr && !s.in_transaction)) shut(*s.conn, s);
+        if (shut_at_deadline(options_.mode, s.in_transaction)) shut(*s.conn, s);
     }
 }
 
 Results PerfClient::results() const {
-    Results r;
-    r.stack = "lanetcp";
-    r.mode = options_.mode;
-    r.connections = static_cast<std::uint32_t>(slots_.size());
-    if (r.mode != Mode::bulk) {
-        r.request_size = options_.request_size;
-        r.response_size = options_.response_size;
-    }
-    r.seconds = static_cast<double>((finished_ != 0 ? finished_ : now()) - started_) / kNsPerSec;
-    r.bytes = confirmed_;
-    r.bytes_sent = sent_;
-    r.transactions = completed_;
-    r.connections_opened = opened_;
-    r.errors = errors_;
-    r.mss = mss_;
-    r.latency = latency_;
-    r.complete = done() && errors_ == 0;
-    return r;
+    return client_results("lanetcp", options_, static_cast<std::uint32_t>(slots_.size()),
+                          static_cast<double>((finished_ != 0 ? finished_ : now()) - started_) / kNsPerSec,
+                          {confirmed_, sent_, completed_, opened_, errors_, mss_}, latency_, done() && errors_ == 0);
 }
 
 } // namespace lanetcp::perf

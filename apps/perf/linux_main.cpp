@@ -30,6 +30,7 @@
 #include "perf/options.hpp"
 #include "perf/protocol.hpp"
 #include "perf/results.hpp"
+#include "perf/session.hpp"
 
 namespace {
 
@@ -163,23 +164,14 @@ private:
                 const ssize_t n = ::recv(c.fd, g_rx, sizeof g_rx, 0);
                 if (n > 0) {
                     totals_.bytes += static_cast<std::uint64_t>(n);
-                    const std::uint8_t* p = g_rx;
-                    auto len = static_cast<std::size_t>(n);
-                    while (len > 0) {
-                        std::size_t used = 0;
-                        const auto e = c.proto.feed(p, len, used);
-                        p += used;
-                        len -= used;
-                        if (e == ServerProtocol::Event::bad_header) {
-                            ++totals_.bad;
-                            return finish(c);
-                        }
-                        if (e == ServerProtocol::Event::respond) {
-                            c.to_send += c.proto.header().response_size;
-                            ++totals_.requests;
-                            if (c.proto.header().mode == Mode::crr) c.close_when_sent = true;
-                        }
+                    const ServerFeed f = feed_server(c.proto, g_rx, static_cast<std::size_t>(n));
+                    totals_.requests += f.requests;
+                    if (f.bad) {
+                        ++totals_.bad;
+                        return finish(c);
                     }
+                    c.to_send += f.response_bytes;
+                    if (f.close) c.close_when_sent = true;
                     if (c.proto.have_header()) last_mode_ = c.proto.header().mode;
                     if (static_cast<std::size_t>(n) < sizeof g_rx) break;
                     continue;
@@ -254,7 +246,7 @@ public:
         for (std::size_t i = 0; i < slots_.size(); ++i) {
             Slot& s = slots_[i];
             if (o_.mode == Mode::bulk) {
-                s.budget = o_.bytes > 0 ? o_.bytes / n + (i < o_.bytes % n ? 1 : 0) : ~std::uint64_t{0};
+                s.budget = bulk_budget(o_.bytes, n, i);
                 if (s.budget == 0) continue;
             } else if (o_.mode == Mode::crr && !claim()) {
                 break;
@@ -286,24 +278,10 @@ public:
     }
 
     Results results() const {
-        Results r;
-        r.stack = "linux";
-        r.mode = o_.mode;
-        r.connections = static_cast<std::uint32_t>(slots_.size());
-        if (r.mode != Mode::bulk) {
-            r.request_size = o_.request_size;
-            r.response_size = o_.response_size;
-        }
-        r.seconds = static_cast<double>(finished_ - started_) / 1e9;
-        r.bytes = confirmed_;
-        r.bytes_sent = sent_;
-        r.transactions = completed_;
-        r.connections_opened = opened_;
-        r.errors = errors_;
-        r.mss = mss_;
-        r.latency = latency_;
-        r.complete = active_ == 0 && errors_ == 0;
-        return r;
+        return client_results("linux", o_, static_cast<std::uint32_t>(slots_.size()),
+                              static_cast<double>(finished_ - started_) / 1e9,
+                              {confirmed_, sent_, completed_, opened_, errors_, mss_}, latency_,
+                              active_ == 0 && errors_ == 0);
     }
 
 private:
@@ -319,12 +297,7 @@ private:
         bool shut = false, in_transaction = false;
     };
 
-    bool claim() {
-        if (stopping_) return false;
-        if (o_.transactions != 0 && issued_ >= o_.transactions) return false;
-        ++issued_;
-        return true;
-    }
+    bool claim() { return claim_transaction(stopping_, o_.transactions, issued_); }
 
     void open(Slot& s) {
         const std::uint64_t budget = s.budget;
@@ -477,13 +450,7 @@ private:
                 continue;
             }
             if (n == 0) { // the server's FIN
-                bool ok = false;
-                if (o_.mode == Mode::bulk) {
-                    ok = s.shut && s.trailer_got == kBulkTrailerSize && load_be64(s.trailer) == s.sent;
-                    if (s.trailer_got == kBulkTrailerSize) confirmed_ += load_be64(s.trailer);
-                } else {
-                    ok = !s.in_transaction;
-                }
+                const bool ok = fin_ok(o_.mode, {s.shut, s.trailer, s.trailer_got, s.sent, s.in_transaction}, confirmed_);
                 end(s, ok);
                 if (ok && o_.mode == Mode::crr && claim()) open(s);
                 return;
@@ -499,7 +466,7 @@ private:
         stopping_ = true;
         for (auto& s : slots_) {
             if (s.fd < 0 || s.connecting) continue;
-            if (o_.mode == Mode::bulk || (o_.mode == Mode::rr && !s.in_transaction)) shut(s);
+            if (shut_at_deadline(o_.mode, s.in_transaction)) shut(s);
         }
     }
 
@@ -542,24 +509,11 @@ int main(int argc, char** argv) {
             std::fflush(stdout);
             server.run(flags.quiet);
             const ServerTotals& t = server.totals();
-            fmt::print("{}: server: accepted {} connection(s), received {} bytes, answered {} request(s), {} bad "
-                       "header(s)\n",
-                       kName, t.connections, t.bytes, t.requests, t.bad);
-            if (!flags.json.empty() &&
-                !write_json(flags.json, nlohmann::json{{"stack", "linux"}, {"role", "server"}, {"connections", t.connections},
-                                                       {"bytes", t.bytes}, {"requests", t.requests}, {"bad_headers", t.bad}})) {
-                fmt::print(stderr, "{}: error: cannot write {}: {}\n", kName, flags.json, std::strerror(errno));
-                return 1;
-            }
-            return 0;
+            return report_server(kName, "linux", t.connections, t.bytes, t.requests, t.bad, flags.json);
         }
-        ClientOptions options;
-        try {
-            options = client_options(flags);
-        } catch (const std::invalid_argument& e) {
-            fmt::print(stderr, "{}: error: {}\n", kName, e.what());
-            return 2;
-        }
+        const std::optional<ClientOptions> parsed = client_options_or_complain(kName, flags);
+        if (!parsed) return 2;
+        const ClientOptions& options = *parsed;
         sockaddr_in remote{};
         remote.sin_family = AF_INET;
         remote.sin_port = htons(port);
@@ -572,18 +526,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         Client client(remote, options);
         client.run();
-        const Results r = client.results();
-        fmt::print("{}\n", format_summary(r));
-        int rc = 0;
-        if (!flags.json.empty() && !write_json(flags.json, to_json(r))) {
-            fmt::print(stderr, "{}: error: cannot write {}: {}\n", kName, flags.json, std::strerror(errno));
-            rc = 1;
-        }
-        if (!r.complete) {
-            fmt::print(stderr, "{}: error: the run did not complete ({} error(s))\n", kName, r.errors);
-            rc = 1;
-        }
-        return rc;
+        return report_client(kName, client.results(), flags.json);
     } catch (const std::exception& e) {
         fmt::print(stderr, "{}: error: {}\n", kName, e.what());
         return 1;

@@ -83,17 +83,8 @@ LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig&
     auto make_lcore = [&](const drivers::PortInfo& port, rte_mempool* pool, const Config& config, unsigned id) {
         LcoreParams p;
         p.lcore_id = id;
-        p.interface.port_id = port.port_id;
-        p.interface.queue_id = 0;
-        p.interface.mac = port.mac;
+        p.interface = interface_of(port, 0);
         p.interface.address = *config.interface.address;
-        p.interface.mtu = port.mtu;
-        p.interface.rx_ipv4_checksum = port.rx_ipv4_checksum;
-        p.interface.tx_ipv4_checksum = port.tx_ipv4_checksum;
-        p.interface.rx_l4_checksum = port.rx_l4_checksum;
-        p.interface.tx_tcp_checksum = port.tx_tcp_checksum;
-        p.interface.in_process_wire = port.in_process;
-        p.interface.tx_multi_segment = port.multi_segment_tx;
         p.pool = pool;
         p.clock = Clock::tsc(rte_get_tsc_hz());
         return std::make_unique<Lcore>(p, config);

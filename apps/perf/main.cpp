@@ -30,6 +30,7 @@
 #include "perf/lanetcp_perf.hpp"
 #include "perf/loopback.hpp"
 #include "perf/options.hpp"
+#include "perf/session.hpp"
 #include "stack/app_main.hpp"
 #include "stack/stack.hpp"
 
@@ -94,15 +95,6 @@ private:
     std::uint64_t bytes_ = 0, tx_ = 0;
 };
 
-int write_json_or_complain(const std::string& path, const nlohmann::json& doc) {
-    if (path.empty()) return 0;
-    if (!write_json(path, doc)) {
-        fmt::print(stderr, "{}: error: cannot write {}: {}\n", kName, path, std::strerror(errno));
-        return 1;
-    }
-    return 0;
-}
-
 int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const std::string& json_path, bool mtu_given,
                       bool port_given, bool show_counters) {
     try {
@@ -130,7 +122,7 @@ int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const
                          {"requests", out.server_requests},
                          {"bad_headers", out.server_bad_headers}};
         doc["mbufs_leaked"] = out.leaked_mbufs;
-        if (write_json_or_complain(json_path, doc) != 0) rc = 1;
+        if (write_json_or_complain(kName, json_path, doc) != 0) rc = 1;
         if (!out.results.complete) {
             fmt::print(stderr, "{}: error: the run did not complete ({} error(s))\n", kName, out.results.errors);
             rc = 1;
@@ -183,13 +175,9 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "{}: error: {}\n", kName, e.what());
         return 2;
     }
-    ClientOptions options;
-    try {
-        options = client_options(flags);
-    } catch (const std::invalid_argument& e) {
-        fmt::print(stderr, "{}: error: {}\n", kName, e.what());
-        return 2;
-    }
+    const std::optional<ClientOptions> parsed_options = client_options_or_complain(kName, flags);
+    if (!parsed_options) return 2;
+    const ClientOptions& options = *parsed_options;
     const bool port_given = flag_given(argc, argv, "--port");
     const std::uint16_t port = port_given ? cl.config.app.port : kDefaultPort;
 
@@ -274,27 +262,13 @@ int main(int argc, char** argv) {
                 conns += s->progress().connections.load();
                 bad += s->bad_headers();
             }
-            fmt::print("{}: server: accepted {} connection(s), received {} bytes, answered {} request(s), {} bad "
-                       "header(s)\n",
-                       kName, conns, bytes, requests, bad);
-            rc = write_json_or_complain(flags.json, nlohmann::json{{"stack", "lanetcp"},
-                                                                   {"role", "server"},
-                                                                   {"connections", conns},
-                                                                   {"bytes", bytes},
-                                                                   {"requests", requests},
-                                                                   {"bad_headers", bad}});
+            rc = report_server(kName, "lanetcp", conns, bytes, requests, bad, flags.json);
             servers.clear();
             return rc;
         }
         std::vector<Results> parts;
         for (auto& c : clients) parts.push_back(c->results());
-        const Results r = merge(parts);
-        fmt::print("{}\n", format_summary(r));
-        rc = write_json_or_complain(flags.json, to_json(r));
-        if (!r.complete) {
-            fmt::print(stderr, "{}: error: the run did not complete ({} error(s))\n", kName, r.errors);
-            rc = 1;
-        }
+        rc = report_client(kName, merge(parts), flags.json);
         clients.clear();
         return rc;
     };

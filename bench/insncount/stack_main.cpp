@@ -26,16 +26,13 @@
 #include "netif/mbuf_pool.hpp"
 #include "stack/lcore.hpp"
 #include "stack/stack.hpp"
+#include "workloads.hpp"
 
 namespace lanetcp::bench {
 namespace {
 
-using tcp::Chunk;
-using tcp::Connection;
-using tcp::ConnectionHandler;
-
+constexpr const char* kName = "lanetcp-insncount-stack";
 constexpr std::uint16_t kPort = 80;
-constexpr std::uint32_t kMessage = 64;
 
 struct Stacks {
     Stacks() : wire("icw") {
@@ -98,12 +95,9 @@ struct Stacks {
 
 // ---------------------------------------------------------------- bulk ----
 
-struct BulkSender {
-    Connection* conn = nullptr;
+struct BulkSender : BulkDriver<BulkSender> {
     rte_mempool* pool = nullptr;
     std::vector<std::uint8_t> data = std::vector<std::uint8_t>(65536, 0x5a);
-    std::uint64_t to_send = 0;
-    std::uint64_t queued = 0;
     void pump() {
         while (conn != nullptr && queued < to_send) {
             std::uint64_t len = data.size();
@@ -115,41 +109,10 @@ struct BulkSender {
     }
 };
 
-struct Sink {
-    std::uint64_t received = 0;
-};
-
-void sink_data(Connection& c, Chunk data, void* user) {
-    static_cast<Sink*>(user)->received += data.length;
-    const std::uint32_t len = data.length;
-    data.release();
-    c.consumed(len);
-}
-
-const ConnectionHandler kSenderHandler{
-    .on_established = [](Connection&, void* u) { static_cast<BulkSender*>(u)->pump(); },
-    .on_data = &sink_data,
-    .on_peer_fin = nullptr,
-    .on_writable = [](Connection&, void* u) { static_cast<BulkSender*>(u)->pump(); },
-    .on_closed = nullptr,
-};
-const ConnectionHandler kSinkHandler{
-    .on_established = nullptr,
-    .on_data = &sink_data,
-    .on_peer_fin = nullptr,
-    .on_writable = nullptr,
-    .on_closed = nullptr,
-};
-
 // ------------------------------------------------------------------ rr ----
 
-struct RrSide {
-    Connection* conn = nullptr;
+struct RrSide : RrDriver<RrSide> {
     rte_mempool* pool = nullptr;
-    bool client = false;
-    std::uint64_t target = 0;
-    std::uint64_t transactions = 0;
-    std::uint32_t partial = 0;
     std::uint8_t message[kMessage] = {};
     void send_message() {
         if (api::send_bytes(*conn, pool, message, kMessage) != static_cast<long>(kMessage)) {
@@ -157,31 +120,6 @@ struct RrSide {
             std::exit(1);
         }
     }
-};
-
-void rr_data(Connection& c, Chunk data, void* user) {
-    auto& s = *static_cast<RrSide*>(user);
-    s.partial += data.length;
-    const std::uint32_t len = data.length;
-    data.release();
-    c.consumed(len);
-    while (s.partial >= kMessage) {
-        s.partial -= kMessage;
-        ++s.transactions;
-        if (!s.client || s.transactions < s.target) s.send_message();
-    }
-}
-
-const ConnectionHandler kRrHandler{
-    .on_established =
-        [](Connection&, void* u) {
-            auto& s = *static_cast<RrSide*>(u);
-            if (s.client && s.target > 0) s.send_message();
-        },
-    .on_data = &rr_data,
-    .on_peer_fin = nullptr,
-    .on_writable = nullptr,
-    .on_closed = nullptr,
 };
 
 // ---------------------------------------------------------------- main ----
@@ -207,17 +145,11 @@ int run_bulk(std::uint64_t mib) {
     sender.pool = s.b->pool();
     sender.to_send = mib << 20;
     int err = 0;
-    if (s.a->tcp().listen(kPort, [](Connection& c, void* u) { c.set_handler(&kSinkHandler, u); }, &sink, &err) ==
-        nullptr)
-        return 1;
-    sender.conn = s.b->tcp().connect(s.a->interface().address.addr, kPort, &kSenderHandler, &sender,
+    if (s.a->tcp().listen(kPort, &accept_sink, &sink, &err) == nullptr) return 1;
+    sender.conn = s.b->tcp().connect(s.a->interface().address.addr, kPort, &BulkSender::kHandler, &sender,
                                      s.b->clock().now(), &err);
     if (sender.conn == nullptr) return 1;
-    if (!s.run_until([&] { return sink.received == sender.to_send; })) {
-        std::fprintf(stderr, "lanetcp-insncount-stack: bulk transfer stalled at %llu bytes\n",
-                     static_cast<unsigned long long>(sink.received));
-        return 1;
-    }
+    if (!s.run_until([&] { return sink.received == sender.to_send; })) return bulk_stalled(kName, sink.received);
     // B sends A the SYN, the handshake's ACK and data only.
     const std::uint64_t data_segments = s.a->counters().tcp_rx_segments.get() - 2;
     print_result("bulk", mib, s, sink.received, 0, data_segments);
@@ -233,28 +165,15 @@ int run_rr(std::uint64_t n) {
     client.client = true;
     client.target = n;
     int err = 0;
-    auto accept = [](Connection& c, void* u) {
-        static_cast<RrSide*>(u)->conn = &c;
-        c.set_handler(&kRrHandler, u);
-    };
-    if (s.a->tcp().listen(kPort, accept, &server, &err) == nullptr) return 1;
+    if (s.a->tcp().listen(kPort, &RrSide::accept, &server, &err) == nullptr) return 1;
     tcp::ConnectionOptions opts = tcp::ConnectionOptions::from(s.b->tcp().config());
     opts.nodelay = true;
-    client.conn = s.b->tcp().connect(s.a->interface().address.addr, kPort, &kRrHandler, &client,
+    client.conn = s.b->tcp().connect(s.a->interface().address.addr, kPort, &RrSide::kHandler, &client,
                                      s.b->clock().now(), &err, 0, &opts);
     if (client.conn == nullptr) return 1;
-    if (!s.run_until([&] { return client.transactions == n; })) {
-        std::fprintf(stderr, "lanetcp-insncount-stack: request/response stalled after %llu transactions\n",
-                     static_cast<unsigned long long>(client.transactions));
-        return 1;
-    }
+    if (!s.run_until([&] { return client.transactions == n; })) return rr_stalled(kName, client.transactions);
     print_result("rr", n, s, n * kMessage * 2, client.transactions, 2 * n);
     return 0;
-}
-
-int usage() {
-    std::fprintf(stderr, "usage: lanetcp-insncount-stack bulk MIB | rr COUNT\n");
-    return 2;
 }
 
 } // namespace
@@ -262,22 +181,18 @@ int usage() {
 
 int main(int argc, char** argv) {
     using namespace lanetcp::bench;
-    if (argc != 3) return usage();
-    char* end = nullptr;
-    const unsigned long long n = std::strtoull(argv[2], &end, 10);
-    if (end == argv[2] || *end != '\0') return usage();
-    const bool bulk = std::strcmp(argv[1], "bulk") == 0;
-    if (!bulk && std::strcmp(argv[1], "rr") != 0) return usage();
-    const std::string prefix = "lt_insncount_" + std::to_string(::getpid());
-    lanetcp::init_eal({"lanetcp-insncount-stack", "--no-huge", "-m", "256", "--no-pci", "-l", "0", "--log-level",
-                       "lib.eal:error", "--file-prefix", prefix, "--no-telemetry"});
-    int rc = 0;
-    try {
-        rc = bulk ? run_bulk(n) : run_rr(n);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "lanetcp-insncount-stack: %s\n", e.what());
-        rc = 1;
-    }
-    lanetcp::cleanup_eal();
-    return rc;
+    return workload_main(argc, argv, kName, [](const Workload& w) {
+        const std::string prefix = "lt_insncount_" + std::to_string(::getpid());
+        lanetcp::init_eal({"lanetcp-insncount-stack", "--no-huge", "-m", "256", "--no-pci", "-l", "0", "--log-level",
+                           "lib.eal:error", "--file-prefix", prefix, "--no-telemetry"});
+        int rc = 0;
+        try {
+            rc = w.bulk ? run_bulk(w.n) : run_rr(w.n);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s: %s\n", kName, e.what());
+            rc = 1;
+        }
+        lanetcp::cleanup_eal();
+        return rc;
+    });
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pair.hpp"
+#include "workloads.hpp"
 
 namespace {
 
@@ -69,24 +70,8 @@ BENCHMARK(BM_TcpLookup)->ArgNames({"connections", "hit"})->Args({10000, 1})->Arg
 
 // --------------------------------------------------- established peer ----
 
-struct Sink {
-    std::uint64_t bytes = 0;
-};
-
-void sink_data(Connection& c, Chunk data, void* user) {
-    static_cast<Sink*>(user)->bytes += data.length;
-    const std::uint32_t len = data.length;
-    data.release();
-    c.consumed(len);
-}
-
-const ConnectionHandler kSinkHandler{
-    .on_established = nullptr,
-    .on_data = &sink_data,
-    .on_peer_fin = nullptr,
-    .on_writable = nullptr,
-    .on_closed = nullptr,
-};
+using bench::kSinkHandler;
+using bench::Sink;
 
 struct Accepted {
     Connection* conn = nullptr;
@@ -175,8 +160,8 @@ void BM_TcpReceiveInOrderSegment(benchmark::State& state) {
         e.peer_nxt = e.peer_nxt + len;
         e.node.out.clear();
     }
-    if (e.accepted.sink.bytes != static_cast<std::uint64_t>(state.iterations()) * len) state.SkipWithError("data not delivered");
-    state.SetBytesProcessed(static_cast<std::int64_t>(e.accepted.sink.bytes));
+    if (e.accepted.sink.received != static_cast<std::uint64_t>(state.iterations()) * len) state.SkipWithError("data not delivered");
+    state.SetBytesProcessed(static_cast<std::int64_t>(e.accepted.sink.received));
     state.counters["acks_per_segment"] =
         static_cast<double>(e.node.out.segments - tx_before) / static_cast<double>(state.iterations());
 }

@@ -39,6 +39,21 @@ int run_worker(void* arg) {
 
 } // namespace
 
+Interface interface_of(const drivers::PortInfo& port, std::uint16_t queue) {
+    Interface ifc;
+    ifc.port_id = port.port_id;
+    ifc.queue_id = queue;
+    ifc.mac = port.mac;
+    ifc.mtu = port.mtu;
+    ifc.rx_ipv4_checksum = port.rx_ipv4_checksum;
+    ifc.tx_ipv4_checksum = port.tx_ipv4_checksum;
+    ifc.rx_l4_checksum = port.rx_l4_checksum;
+    ifc.tx_tcp_checksum = port.tx_tcp_checksum;
+    ifc.in_process_wire = port.in_process;
+    ifc.tx_multi_segment = port.multi_segment_tx;
+    return ifc;
+}
+
 void install_signal_handlers() {
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
@@ -112,18 +127,10 @@ Stack::Stack(const Config& config) : config_(config), isn_key_(tcp::IsnGenerator
         lp.ephemeral_first = static_cast<std::uint16_t>(first + q * span);
         lp.ephemeral_last = static_cast<std::uint16_t>(q + 1u == n ? config_.tcp.ephemeral_last : first + (q + 1u) * span - 1);
         lp.lcore_id = lcore_ids[q];
-        lp.interface.port_id = port_.port_id;
-        lp.interface.queue_id = q;
+        lp.interface = interface_of(port_, q);
         lp.interface.mac = mac;
         lp.interface.address = *config_.interface.address;
         lp.interface.gateway = config_.interface.gateway;
-        lp.interface.mtu = port_.mtu;
-        lp.interface.rx_ipv4_checksum = port_.rx_ipv4_checksum;
-        lp.interface.tx_ipv4_checksum = port_.tx_ipv4_checksum;
-        lp.interface.rx_l4_checksum = port_.rx_l4_checksum;
-        lp.interface.tx_tcp_checksum = port_.tx_tcp_checksum;
-        lp.interface.in_process_wire = port_.in_process;
-        lp.interface.tx_multi_segment = port_.multi_segment_tx;
         lp.isn_key = &isn_key_;
         lp.pool = pp.rx_pools[q];
         lp.clock = Clock::tsc(rte_get_tsc_hz());

@@ -21,6 +21,10 @@ namespace lanetcp {
 void init_eal(const std::vector<std::string>& args);
 void cleanup_eal();
 
+// An lcore's view of queue `queue` of a started port: its address, MTU and
+// what the device offloads. The IP address and gateway are the caller's.
+Interface interface_of(const drivers::PortInfo& port, std::uint16_t queue);
+
 // Set by SIGINT/SIGTERM once install_signal_handlers() ran.
 std::atomic<bool>& stop_requested();
 // Counts SIGUSR1s: each asks every lcore to print its connections to stderr.

@@ -64,48 +64,50 @@ def run_loopback(checks, tmp, tag, args, timeout=120):
         app.cleanup()
 
 
+def loopback_doc(checks, tmp, mode, args):
+    """One --loopback run of `mode`: its JSON summary, the exit code checked."""
+    rc, doc = run_loopback(checks, tmp, mode, ["--mode", mode] + args)
+    checks.eq(rc, 0, f"loopback {mode}: exit code")
+    if doc is None:
+        checks.fatal(f"loopback {mode}: JSON written")
+    return doc
+
+
+def check_clean(checks, doc, mode):
+    checks.eq(doc["errors"], 0, f"loopback {mode}: no errors")
+    checks.eq(doc["mbufs_leaked"], 0, f"loopback {mode}: no mbuf leaked")
+
+
 def loopback_checks(checks, tmp):
     # bulk: an odd size over three streams, so the split has remainders.
     n = 12_345_679
-    rc, doc = run_loopback(checks, tmp, "bulk", ["--mode", "bulk", "--streams", "3", "--bytes", str(n)])
-    checks.eq(rc, 0, "loopback bulk: exit code")
-    if doc is None:
-        checks.fatal("loopback bulk: JSON written")
+    doc = loopback_doc(checks, tmp, "bulk", ["--streams", "3", "--bytes", str(n)])
     checks.eq(doc["bytes"], n, "loopback bulk: bytes the server confirmed == --bytes")
     checks.eq(doc["bytes_sent"], n, "loopback bulk: bytes sent == --bytes")
     checks.eq(doc["server"]["bytes"], n + 3 * HEADER, "loopback bulk: server received payload + 3 headers")
     checks.eq(doc["connections_opened"], 3, "loopback bulk: three streams")
-    checks.eq(doc["errors"], 0, "loopback bulk: no errors")
-    checks.eq(doc["mbufs_leaked"], 0, "loopback bulk: no mbuf leaked")
+    check_clean(checks, doc, "bulk")
     checks.check(doc["gbits_per_second"] > 0, "loopback bulk: throughput positive", f"{doc['gbits_per_second']:.3f}")
 
     k = 5000
-    rc, doc = run_loopback(checks, tmp, "rr", ["--mode", "rr", "--connections", "4", "--transactions", str(k),
-                                               "--request-size", "100", "--response-size", "3000"])
-    checks.eq(rc, 0, "loopback rr: exit code")
-    if doc is None:
-        checks.fatal("loopback rr: JSON written")
+    doc = loopback_doc(checks, tmp, "rr", ["--connections", "4", "--transactions", str(k),
+                                           "--request-size", "100", "--response-size", "3000"])
     checks.eq(doc["transactions"], k, "loopback rr: transactions == --transactions")
     checks.eq(doc["latency_ns"]["count"], k, "loopback rr: one latency sample per transaction")
     checks.eq(doc["server"]["requests"], k, "loopback rr: server answered exactly K requests")
     checks.eq(doc["server"]["bytes"], k * 100 + 4 * HEADER, "loopback rr: server received K requests + 4 headers")
-    checks.eq(doc["errors"], 0, "loopback rr: no errors")
-    checks.eq(doc["mbufs_leaked"], 0, "loopback rr: no mbuf leaked")
+    check_clean(checks, doc, "rr")
     lat = doc["latency_ns"]
     checks.check(0 < lat["p50"] <= lat["p99"] <= lat["p999"] <= lat["max"],
                  "loopback rr: 0 < p50 <= p99 <= p999 <= max", str(lat))
 
     k = 600
-    rc, doc = run_loopback(checks, tmp, "crr", ["--mode", "crr", "--connections", "8", "--transactions", str(k)])
-    checks.eq(rc, 0, "loopback crr: exit code")
-    if doc is None:
-        checks.fatal("loopback crr: JSON written")
+    doc = loopback_doc(checks, tmp, "crr", ["--connections", "8", "--transactions", str(k)])
     checks.eq(doc["transactions"], k, "loopback crr: transactions == --transactions")
     checks.eq(doc["connections_opened"], k, "loopback crr: one connection per transaction")
     checks.eq(doc["server"]["connections"], k, "loopback crr: server accepted K connections")
     checks.eq(doc["server"]["requests"], k, "loopback crr: server answered K requests")
-    checks.eq(doc["errors"], 0, "loopback crr: no errors")
-    checks.eq(doc["mbufs_leaked"], 0, "loopback crr: no mbuf leaked")
+    check_clean(checks, doc, "crr")
 
 
 class LinuxServer:
