@@ -26,7 +26,9 @@ namespace bi = boost::intrusive;
 
 struct ArpParams {
     std::uint32_t max_entries = 1024;
-    std::uint32_t max_pending = 8;          // packets queued per unresolved address
+    // Packets queued per unresolved address. Linux holds about 100 (its
+    // unres_qlen_bytes); 8 lost 56 of 64 SYNs opened at once to a new peer.
+    std::uint32_t max_pending = 64;
     TimeNs reachable = 30 * kNsPerSec;      // Linux base_reachable_time is 30 s
     TimeNs retry = 1 * kNsPerSec;           // Linux retrans_time is 1 s
     std::uint32_t retries = 3;              // Linux mcast_solicit / ucast_solicit are 3

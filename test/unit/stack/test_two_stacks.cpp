@@ -51,7 +51,9 @@ TEST(TwoStacks, ManyPingsOneArpExchange) {
 }
 
 TEST(TwoStacks, UnansweredArpRetriesThenDropsQueuedPackets) {
-    TwoStacks s;
+    Config small = TwoStacks::default_config("10.9.0.1/24");
+    small.arp.params.max_pending = 8;
+    TwoStacks s(small);
     for (std::uint16_t i = 0; i < 10; ++i)
         ASSERT_TRUE(s.a->ipv4().send_echo_request(kNobody, 1, i, 8, s.a->clock().now()));
     s.settle();
