@@ -474,6 +474,46 @@ class NamespaceRun:
             kill_group(p)
         self.helpers = []
 
+    # nftables in the namespace dropping a share of TCP packets on its input
+    # hook (the stack's segments: real loss) and output hook (Linux's own:
+    # its TCP sees the failed send and retries, so no hole reaches the stack).
+    nft_table = "ltloss"
+    nft_on = False
+
+    def loss_on(self, percent):
+        t = self.nft_table
+        rules = (f"add table inet {t}\n"
+                 f"add chain inet {t} in {{ type filter hook input priority 0; }}\n"
+                 f"add chain inet {t} out {{ type filter hook output priority 0; }}\n")
+        for chain in ("in", "out"):
+            rules += (f"add rule inet {t} {chain} meta l4proto tcp counter\n"
+                      f"add rule inet {t} {chain} meta l4proto tcp numgen random mod 100 < {percent} counter drop\n")
+        self.nft_on = True
+        p = subprocess.run(self.ns.exec(["nft", "-f", "-"]), input=rules, text=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        if p.returncode != 0:
+            self.checks.fatal(f"nft rules for {percent}% loss: {p.stderr.strip()}")
+        print(f"nftables in {self.ns.ns}: dropping {percent}% of TCP packets on input and output", flush=True)
+
+    def loss_counters(self):
+        """{'in': [seen, dropped], 'out': [seen, dropped]} from the rules' counters."""
+        p = run(self.ns.exec(["nft", "-j", "list", "table", "inet", self.nft_table]), check=False)
+        out = {"in": [0, 0], "out": [0, 0]}
+        try:
+            for item in json.loads(p.stdout)["nftables"]:
+                rule = item.get("rule")
+                if rule and rule["chain"] in out:
+                    n = next((e["counter"]["packets"] for e in rule["expr"] if "counter" in e), 0)
+                    out[rule["chain"]][1 if any("drop" in e for e in rule["expr"]) else 0] = n
+        except (ValueError, KeyError):
+            pass
+        return out
+
+    def loss_off(self):
+        if self.nft_on:
+            run(self.ns.exec(["nft", "delete", "table", "inet", self.nft_table]), check=False)
+            self.nft_on = False
+
     def wait_listening(self, port, timeout=10):
         """True once something in the namespace listens on TCP `port`."""
         deadline = time.monotonic() + timeout

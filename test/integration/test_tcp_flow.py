@@ -108,7 +108,7 @@ class Run(harness.NamespaceRun):
     def __init__(self, checks, ns, tmp):
         super().__init__(checks, ns, tmp)
         self.captures = []
-        self.nft = False
+        self.nft_table = NFT_TABLE
 
     def capture(self, name, snaplen, port):
         cap = harness.Tcpdump(self.ns, os.path.join(self.tmp, f"{name}.pcap"), snaplen=snaplen,
@@ -146,39 +146,6 @@ class Run(harness.NamespaceRun):
             app.print_output()
         return stats
 
-    def loss_on(self, percent):
-        rules = (f"add table inet {NFT_TABLE}\n"
-                 f"add chain inet {NFT_TABLE} in {{ type filter hook input priority 0; }}\n"
-                 f"add chain inet {NFT_TABLE} out {{ type filter hook output priority 0; }}\n")
-        for chain in ("in", "out"):
-            rules += (f"add rule inet {NFT_TABLE} {chain} meta l4proto tcp counter\n"
-                      f"add rule inet {NFT_TABLE} {chain} meta l4proto tcp numgen random mod 100 < {percent} "
-                      f"counter drop\n")
-        self.nft = True
-        p = subprocess.run(self.ns.exec(["nft", "-f", "-"]), input=rules, text=True, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=30)
-        if p.returncode != 0:
-            self.checks.fatal(f"nft rules for {percent}% loss: {p.stderr.strip()}")
-        print(f"nftables in {self.ns.ns}: dropping {percent}% of TCP packets on input and output", flush=True)
-
-    def loss_counters(self):
-        """{'in': [seen, dropped], 'out': [seen, dropped]} from the rules' counters."""
-        p = harness.run(self.ns.exec(["nft", "-j", "list", "table", "inet", NFT_TABLE]), check=False)
-        out = {"in": [0, 0], "out": [0, 0]}
-        try:
-            for item in json.loads(p.stdout)["nftables"]:
-                rule = item.get("rule")
-                if rule and rule["chain"] in out:
-                    n = next((e["counter"]["packets"] for e in rule["expr"] if "counter" in e), 0)
-                    out[rule["chain"]][1 if any("drop" in e for e in rule["expr"]) else 0] = n
-        except (ValueError, KeyError):
-            pass
-        return out
-
-    def loss_off(self):
-        if self.nft:
-            harness.run(self.ns.exec(["nft", "delete", "table", "inet", NFT_TABLE]), check=False)
-            self.nft = False
 
     def cleanup(self):
         for cap in self.captures:

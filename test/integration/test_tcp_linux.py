@@ -135,43 +135,6 @@ class Run(harness.NamespaceRun):
         except (ValueError, StopIteration):
             return {}
 
-    # -------------------------------------------------------------- loss
-
-    def loss_on(self, percent):
-        rules = (
-            "add table inet ltloss\n"
-            "add chain inet ltloss in { type filter hook input priority 0; }\n"
-            "add chain inet ltloss out { type filter hook output priority 0; }\n"
-            "add rule inet ltloss in meta l4proto tcp counter\n"
-            f"add rule inet ltloss in meta l4proto tcp numgen random mod 100 < {percent} counter drop\n"
-            "add rule inet ltloss out meta l4proto tcp counter\n"
-            f"add rule inet ltloss out meta l4proto tcp numgen random mod 100 < {percent} counter drop\n")
-        p = subprocess.run(self.ns.exec(["nft", "-f", "-"]), input=rules, text=True, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=30)
-        if p.returncode != 0:
-            self.checks.fatal(f"nft rules for {percent}% loss: {p.stderr.strip()}")
-        print(f"nftables in {self.ns.ns}: dropping {percent}% of TCP packets on input and output", flush=True)
-
-    def loss_counters(self):
-        """{'in': (seen, dropped), 'out': (seen, dropped)} from the rules' counters."""
-        p = harness.run(self.ns.exec(["nft", "-j", "list", "table", "inet", "ltloss"]), check=False)
-        out = {}
-        try:
-            for item in json.loads(p.stdout)["nftables"]:
-                rule = item.get("rule")
-                if not rule:
-                    continue
-                counter = next((e["counter"]["packets"] for e in rule["expr"] if "counter" in e), 0)
-                dropped = any("drop" in e for e in rule["expr"])
-                seen, gone = out.get(rule["chain"], (0, 0))
-                out[rule["chain"]] = (seen, counter) if dropped else (counter, gone)
-        except (ValueError, KeyError):
-            pass
-        return out
-
-    def loss_off(self):
-        harness.run(self.ns.exec(["nft", "delete", "table", "inet", "ltloss"]), check=False)
-
     # -------------------------------------------------------------- apps
 
     def eal(self, tag):
