@@ -50,7 +50,7 @@ void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const
     // Until the handshake shows whether the peer scales, the buffer is what
     // the shift we offer can express; take_peer_options settles it.
     rcv_wscale_ = opts_.window_scale ? window_scale_for(opts_.receive_buffer) : 0;
-    rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
+    size_receive_buffer();
     rtt_ = RttEstimator(cfg.min_rto, cfg.max_rto, cfg.initial_rto);
     snd_mss_ = 536;
     // Any fixed per-connection value hides the host's uptime; the ISS is
@@ -61,7 +61,7 @@ void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const
 void Connection::set_receive_buffer(std::uint32_t bytes) noexcept {
     opts_.receive_buffer = bytes;
     // Shrinking is fine: the window already advertised stays (see rcv_adv_).
-    rcv_buffer_ = std::min<std::uint32_t>(bytes, 65535u << rcv_wscale_);
+    size_receive_buffer();
     if (state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2) consumed(0);
 }
 
@@ -97,7 +97,7 @@ void Connection::take_peer_options(const wire::TcpOptions& o, TimeNs now) noexce
     wscale_ok_ = opts_.window_scale && o.window_scale.has_value();
     snd_wscale_ = wscale_ok_ ? *o.window_scale : 0;
     if (!wscale_ok_) rcv_wscale_ = 0;
-    rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
+    size_receive_buffer();
     ts_ok_ = opts_.timestamps && o.timestamps.has_value();
     if (ts_ok_) {
         ts_recent_ = o.timestamps->value;
@@ -716,19 +716,13 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
 }
 
 bool Connection::held_block(SeqNum seq, wire::SackBlock& block) const noexcept {
-    // Held segments are sorted and do not overlap; touching ones form one block.
-    bool open = false;
-    for (const HeldSegment& h : reassembly_.held()) {
-        if (open && block.right == h.seq) {
-            block.right = h.end();
-            continue;
-        }
-        if (open && seq_in_window(seq, block.left, static_cast<std::uint32_t>(seq_diff(block.right, block.left))))
-            return true;
-        block = wire::SackBlock{h.seq, h.end()};
-        open = true;
-    }
-    return open && seq_in_window(seq, block.left, static_cast<std::uint32_t>(seq_diff(block.right, block.left)));
+    bool found = false;
+    reassembly_.for_each_block([&](SeqNum left, SeqNum right) {
+        found = seq_in_window(seq, left, static_cast<std::uint32_t>(seq_diff(right, left)));
+        if (found) block = wire::SackBlock{left, right};
+        return !found;
+    });
+    return found;
 }
 
 void Connection::fill_sack_blocks(wire::TcpOptions& o) const noexcept {
@@ -749,18 +743,10 @@ void Connection::fill_sack_blocks(wire::TcpOptions& o) const noexcept {
     wire::SackBlock b;
     for (std::uint8_t i = 0; i < recent_held_count_; ++i)
         if (held_block(recent_held_[i], b)) add(b);
-    bool open = false;
-    for (const HeldSegment& h : reassembly_.held()) {
-        if (o.sack_block_count >= wire::kTcpMaxSackBlocks) return;
-        if (open && b.right == h.seq) {
-            b.right = h.end();
-            continue;
-        }
-        if (open) add(b);
-        b = wire::SackBlock{h.seq, h.end()};
-        open = true;
-    }
-    if (open) add(b);
+    reassembly_.for_each_block([&](SeqNum left, SeqNum right) {
+        add(wire::SackBlock{left, right});
+        return o.sack_block_count < wire::kTcpMaxSackBlocks;
+    });
 }
 
 void Connection::remember_held(SeqNum seq) noexcept {

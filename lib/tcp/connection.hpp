@@ -6,6 +6,7 @@
 
 #include <boost/intrusive/list_hook.hpp>
 #include <boost/intrusive/unordered_set_hook.hpp>
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -242,6 +243,10 @@ private:
         return w > 0 ? static_cast<std::uint32_t>(w) : 0;
     }
     // Receive buffer not held by data the application has not consumed.
+    // The buffer asked for, as far as the window field and shift can say.
+    void size_receive_buffer() noexcept {
+        rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
+    }
     std::uint32_t receive_space() const noexcept {
         return rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
     }

@@ -93,7 +93,26 @@ public:
     bool empty() const noexcept { return held_.empty(); }
     std::uint32_t bytes() const noexcept { return bytes_; }
     std::size_t segments() const noexcept { return held_.size(); }
-    const HeldList& held() const noexcept { return held_; } // for SACK blocks
+    const HeldList& held() const noexcept { return held_; }
+
+    // Calls fn(left, right) for each run of touching held segments (a SACK
+    // block, RFC 2018 3), in ascending order, until fn returns false.
+    template <class F>
+    void for_each_block(F&& fn) const {
+        bool open = false;
+        wire::SeqNum left{}, right{};
+        for (const HeldSegment& h : held_) {
+            if (open && right == h.seq) {
+                right = h.end();
+                continue;
+            }
+            if (open && !fn(left, right)) return;
+            left = h.seq;
+            right = h.end();
+            open = true;
+        }
+        if (open) fn(left, right);
+    }
 
 private:
     void drop(HeldSegment& s, HeldSegmentPool& pool) noexcept;

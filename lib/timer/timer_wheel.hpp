@@ -183,6 +183,8 @@ private:
     static constexpr Tick kSlotMask = kSlotsPerLevel - 1;
     static constexpr Tick kNoEvent = std::numeric_limits<Tick>::max();
 
+    // The tick a deadline fires in: the first one that ends at or after it.
+    Tick tick_of(TimeNs deadline) const noexcept { return deadline / tick_ + (deadline % tick_ != 0 ? 1 : 0); }
     static void detach(Timer& t) noexcept;
     void place(Timer& t) noexcept;
     Tick next_event() const noexcept;
@@ -259,12 +261,12 @@ inline void TimerWheel::arm(Timer& t, TimeNs deadline) noexcept {
     t.wheel_ = this;
     ++size_;
     t.deadline_ = deadline;
-    t.expires_ = deadline / tick_ + (deadline % tick_ != 0 ? 1 : 0);
+    t.expires_ = tick_of(deadline);
     place(t);
 }
 
 inline void TimerWheel::arm_lazily(Timer& t, TimeNs deadline) noexcept {
-    const Tick e = deadline / tick_ + (deadline % tick_ != 0 ? 1 : 0);
+    const Tick e = tick_of(deadline);
     if (t.wheel_ == this && e >= t.expires_) {
         t.deadline_ = deadline; // fire() sees it is not due yet and moves it
         return;
@@ -290,7 +292,7 @@ std::size_t TimerWheel::fire(Tick target, F& on_expire) {
         }
         // Pushed back by arm_lazily() after it was placed: not due yet. Its
         // new tick is placed for this call's later ticks or a later call.
-        const Tick want = t.deadline_ / tick_ + (t.deadline_ % tick_ != 0 ? 1 : 0);
+        const Tick want = tick_of(t.deadline_);
         if (want >= cur_) {
             t.expires_ = want;
             place(t);
