@@ -11,146 +11,105 @@
 
 namespace lanetcp {
 
-// Every reason the stack drops a packet. Names are "<layer>.<reason>" as
-// printed; keep kDropNames in the same order.
+// Every reason the stack drops a packet: X(enumerator, "<layer>.<reason>" as
+// printed). This one list makes both the enum and the names.
+#define LANETCP_DROP_REASONS(X) \
+    X(eth_truncated, "eth.truncated") \
+    X(eth_not_for_us, "eth.not_for_us") /* unicast to another MAC, or multicast we did not join */ \
+    X(eth_vlan, "eth.vlan") /* 802.1Q / QinQ tagged frames: no VLAN support */ \
+    X(eth_unsupported_ethertype, "eth.unsupported_ethertype") /* IPv6 and everything but ARP and IPv4 */ \
+    X(eth_nonlinear, "eth.nonlinear") /* multi-segment frame that could not be linearised */ \
+    X(arp_truncated, "arp.truncated") \
+    X(arp_bad_format, "arp.bad_format") /* not Ethernet/IPv4 ARP, or unknown opcode */ \
+    X(arp_bad_sender, "arp.bad_sender") /* sender is a broadcast/multicast/zero MAC or our own address */ \
+    X(arp_not_for_us, "arp.not_for_us") /* request for an address that is not ours */ \
+    X(arp_unresolved, "arp.unresolved") /* next hop did not answer within the retries */ \
+    X(arp_queue_overflow, "arp.queue_overflow") /* too many packets waiting for one next hop */ \
+    X(arp_table_full, "arp.table_full") \
+    X(ipv4_truncated, "ipv4.truncated") \
+    X(ipv4_bad_version, "ipv4.bad_version") \
+    X(ipv4_bad_header_length, "ipv4.bad_header_length") \
+    X(ipv4_bad_total_length, "ipv4.bad_total_length") \
+    X(ipv4_bad_checksum, "ipv4.bad_checksum") \
+    X(ipv4_fragment, "ipv4.fragment") /* no reassembly */ \
+    X(ipv4_not_for_us, "ipv4.not_for_us") \
+    X(ipv4_bad_source, "ipv4.bad_source") /* broadcast, multicast, loopback or our own source address */ \
+    X(ipv4_unsupported_protocol, "ipv4.unsupported_protocol") /* UDP and everything but ICMP (and TCP once it lands) */ \
+    X(ipv4_no_route, "ipv4.no_route") /* off-subnet destination and no gateway */ \
+    X(ipv4_exceeds_mtu, "ipv4.exceeds_mtu") /* a datagram to send is larger than the MTU: no fragmentation */ \
+    X(icmp_truncated, "icmp.truncated") \
+    X(icmp_bad_checksum, "icmp.bad_checksum") \
+    X(icmp_broadcast_echo, "icmp.broadcast_echo") /* echo to a broadcast address, ignored as Linux does */ \
+    X(icmp_unhandled_type, "icmp.unhandled_type") /* anything but echo request/reply */ \
+    X(tcp_no_listener, "tcp.no_listener") /* SYN or segment for a port or connection we do not have (answered with RST) */ \
+    X(tcp_bad_checksum, "tcp.bad_checksum") \
+    X(tcp_bad_header, "tcp.bad_header") /* data offset wrong, or the segment is shorter than its header */ \
+    X(tcp_bad_option, "tcp.bad_option") /* an option with an impossible length */ \
+    X(tcp_bad_flags, "tcp.bad_flags") /* SYN+FIN, SYN+RST, no ACK where one is required ... */ \
+    X(tcp_syn_backlog_full, "tcp.syn_backlog_full") /* a listener has its maximum of half-open connections */ \
+    X(tcp_table_full, "tcp.table_full") /* no free control block */ \
+    X(tcp_out_of_window, "tcp.out_of_window") /* not acceptable (RFC 9293 3.10.7.4); answered with an ACK */ \
+    X(tcp_out_of_order, "tcp.out_of_order") /* ahead of RCV.NXT with the reassembly queue full; dup ACK sent */ \
+    X(tcp_data_after_close, "tcp.data_after_close") /* data after the application closed: answered with RST */ \
+    X(tcp_bad_ack, "tcp.bad_ack") /* ACK for data never sent */ \
+    X(tcp_paws, "tcp.paws") /* timestamp older than TS.Recent (RFC 7323 5.3); answered with an ACK */ \
+    X(tcp_handoff_full, "tcp.handoff_full") /* the owning lcore's inbox was full */ \
+    X(tx_queue_full, "tx.queue_full") /* the NIC's tx ring refused the packet */ \
+    X(tx_no_mbuf, "tx.no_mbuf") /* pool empty when building a reply */
+
 enum class Drop : std::uint8_t {
-    eth_truncated,
-    eth_not_for_us,            // unicast to another MAC, or multicast we did not join
-    eth_vlan,                  // 802.1Q / QinQ tagged frames: no VLAN support
-    eth_unsupported_ethertype, // IPv6 and everything but ARP and IPv4
-    eth_nonlinear,             // multi-segment frame that could not be linearised
-    arp_truncated,
-    arp_bad_format,            // not Ethernet/IPv4 ARP, or unknown opcode
-    arp_bad_sender,            // sender is a broadcast/multicast/zero MAC or our own address
-    arp_not_for_us,            // request for an address that is not ours
-    arp_unresolved,            // next hop did not answer within the retries
-    arp_queue_overflow,        // too many packets waiting for one next hop
-    arp_table_full,
-    ipv4_truncated,
-    ipv4_bad_version,
-    ipv4_bad_header_length,
-    ipv4_bad_total_length,
-    ipv4_bad_checksum,
-    ipv4_fragment,             // no reassembly
-    ipv4_not_for_us,
-    ipv4_bad_source,           // broadcast, multicast, loopback or our own source address
-    ipv4_unsupported_protocol, // UDP and everything but ICMP (and TCP once it lands)
-    ipv4_no_route,             // off-subnet destination and no gateway
-    ipv4_exceeds_mtu,          // a datagram to send is larger than the MTU: no fragmentation
-    icmp_truncated,
-    icmp_bad_checksum,
-    icmp_broadcast_echo,       // echo to a broadcast address, ignored as Linux does
-    icmp_unhandled_type,       // anything but echo request/reply
-    tcp_no_listener,           // SYN or segment for a port or connection we do not have (answered with RST)
-    tcp_bad_checksum,
-    tcp_bad_header,            // data offset wrong, or the segment is shorter than its header
-    tcp_bad_option,            // an option with an impossible length
-    tcp_bad_flags,             // SYN+FIN, SYN+RST, no ACK where one is required ...
-    tcp_syn_backlog_full,      // a listener has its maximum of half-open connections
-    tcp_table_full,            // no free control block
-    tcp_out_of_window,         // not acceptable (RFC 9293 3.10.7.4); answered with an ACK
-    tcp_out_of_order,          // ahead of RCV.NXT with the reassembly queue full; dup ACK sent
-    tcp_data_after_close,      // data after the application closed: answered with RST
-    tcp_bad_ack,               // ACK for data never sent
-    tcp_paws,                  // timestamp older than TS.Recent (RFC 7323 5.3); answered with an ACK
-    tcp_handoff_full,          // the owning lcore's inbox was full
-    tx_queue_full,             // the NIC's tx ring refused the packet
-    tx_no_mbuf,                // pool empty when building a reply
+#define LANETCP_DROP_ENUM(name, printed) name,
+    LANETCP_DROP_REASONS(LANETCP_DROP_ENUM)
+#undef LANETCP_DROP_ENUM
     count_
 };
 
 inline constexpr std::size_t kDropCount = static_cast<std::size_t>(Drop::count_);
 
 inline constexpr std::array<std::string_view, kDropCount> kDropNames = {
-    "eth.truncated",
-    "eth.not_for_us",
-    "eth.vlan",
-    "eth.unsupported_ethertype",
-    "eth.nonlinear",
-    "arp.truncated",
-    "arp.bad_format",
-    "arp.bad_sender",
-    "arp.not_for_us",
-    "arp.unresolved",
-    "arp.queue_overflow",
-    "arp.table_full",
-    "ipv4.truncated",
-    "ipv4.bad_version",
-    "ipv4.bad_header_length",
-    "ipv4.bad_total_length",
-    "ipv4.bad_checksum",
-    "ipv4.fragment",
-    "ipv4.not_for_us",
-    "ipv4.bad_source",
-    "ipv4.unsupported_protocol",
-    "ipv4.no_route",
-    "ipv4.exceeds_mtu",
-    "icmp.truncated",
-    "icmp.bad_checksum",
-    "icmp.broadcast_echo",
-    "icmp.unhandled_type",
-    "tcp.no_listener",
-    "tcp.bad_checksum",
-    "tcp.bad_header",
-    "tcp.bad_option",
-    "tcp.bad_flags",
-    "tcp.syn_backlog_full",
-    "tcp.table_full",
-    "tcp.out_of_window",
-    "tcp.out_of_order",
-    "tcp.data_after_close",
-    "tcp.bad_ack",
-    "tcp.paws",
-    "tcp.handoff_full",
-    "tx.queue_full",
-    "tx.no_mbuf",
+#define LANETCP_DROP_NAME(name, printed) printed,
+    LANETCP_DROP_REASONS(LANETCP_DROP_NAME)
+#undef LANETCP_DROP_NAME
 };
-
-// A reason added to Drop without a name would print as "".
-static_assert([] {
-    for (auto n : kDropNames)
-        if (n.empty()) return false;
-    return true;
-}(), "every Drop needs its name in kDropNames");
 
 constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static_cast<std::size_t>(d)]; }
 
 // Traffic counters by layer; the names printed are the member names.
 #define LANETCP_TRAFFIC_COUNTERS(X) \
-    X(port_rx_packets)              \
-    X(port_rx_bytes)                \
-    X(port_tx_packets)              \
-    X(port_tx_bytes)                \
-    X(arp_rx_requests)              \
-    X(arp_rx_replies)               \
-    X(arp_tx_requests)              \
-    X(arp_tx_replies)               \
-    X(ipv4_rx_packets)              \
-    X(ipv4_tx_packets)              \
-    X(icmp_rx_echo_requests)        \
-    X(icmp_tx_echo_replies)         \
-    X(icmp_tx_echo_requests)        \
-    X(icmp_rx_echo_replies)         \
-    X(tcp_rx_segments)              \
-    X(tcp_tx_segments)              \
-    X(tcp_rx_bytes)                 \
-    X(tcp_tx_bytes)                 \
-    X(tcp_retransmitted_segments)   \
-    X(tcp_fast_retransmits)         \
-    X(tcp_timeouts)                 \
-    X(tcp_active_opens)             \
-    X(tcp_passive_opens)            \
-    X(tcp_established)              \
-    X(tcp_resets_sent)              \
-    X(tcp_resets_received)          \
-    X(tcp_challenge_acks)           \
-    X(tcp_challenge_acks_limited)   \
-    X(tcp_dsacks_sent)              \
-    X(tcp_loss_probes)              \
-    X(tcp_connections_timed_out)    \
-    X(tcp_connections_refused)      \
-    X(tcp_handoffs)                 \
-    X(tcp_out_of_order_held)        \
+    X(port_rx_packets) \
+    X(port_rx_bytes) \
+    X(port_tx_packets) \
+    X(port_tx_bytes) \
+    X(arp_rx_requests) \
+    X(arp_rx_replies) \
+    X(arp_tx_requests) \
+    X(arp_tx_replies) \
+    X(ipv4_rx_packets) \
+    X(ipv4_tx_packets) \
+    X(icmp_rx_echo_requests) \
+    X(icmp_tx_echo_replies) \
+    X(icmp_tx_echo_requests) \
+    X(icmp_rx_echo_replies) \
+    X(tcp_rx_segments) \
+    X(tcp_tx_segments) \
+    X(tcp_rx_bytes) \
+    X(tcp_tx_bytes) \
+    X(tcp_retransmitted_segments) \
+    X(tcp_fast_retransmits) \
+    X(tcp_timeouts) \
+    X(tcp_active_opens) \
+    X(tcp_passive_opens) \
+    X(tcp_established) \
+    X(tcp_resets_sent) \
+    X(tcp_resets_received) \
+    X(tcp_challenge_acks) \
+    X(tcp_challenge_acks_limited) \
+    X(tcp_dsacks_sent) \
+    X(tcp_loss_probes) \
+    X(tcp_connections_timed_out) \
+    X(tcp_connections_refused) \
+    X(tcp_handoffs) \
+    X(tcp_out_of_order_held) \
     X(tcp_keepalive_probes)
 
 struct Counters {
