@@ -188,6 +188,10 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.milliseconds("keepalive_interval_ms", c.keepalive_interval, 100, 86400LL * 1000);
     r.integer("keepalive_count", c.keepalive_count, 1, 255);
     r.integer("challenge_ack_limit", c.challenge_ack_limit, 1, 1u << 31);
+    r.integer("memory_pressure", c.memory_pressure, 0, std::int64_t{1} << 40);
+    r.integer("memory_limit", c.memory_limit, 0, std::int64_t{1} << 40);
+    if (c.memory_limit != 0 && c.memory_pressure > c.memory_limit)
+        r.fail("memory_pressure", "must not be above tcp.memory_limit");
     if (c.ephemeral_first > c.ephemeral_last)
         r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");
 }
