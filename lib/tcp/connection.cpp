@@ -44,6 +44,8 @@ Connection::Connection() noexcept
 void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const ConnectionOptions& options) noexcept {
     const TcpConfig& cfg = layer.config();
     layer_ = &layer;
+    memory_ = &layer.memory();
+    pressure_window_ = 4u * layer.local_mss();
     tuple_ = tuple;
     opts_ = options;
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = snd_sml_ = iss;
@@ -1277,11 +1279,12 @@ void Connection::consumed(std::uint32_t n) noexcept {
     // The memory goes with the bytes, in proportion: which chunks the
     // application let go of is its own business.
     n = std::min(n, rcv_unconsumed_);
-    rcv_unconsumed_mem_ = rcv_unconsumed_ == n ? 0
-        : static_cast<std::uint32_t>(rcv_unconsumed_mem_ -
-                                     std::uint64_t{rcv_unconsumed_mem_} * n / rcv_unconsumed_);
+    if (n == rcv_unconsumed_)
+        rcv_unconsumed_mem_ = 0; // the usual case: all of it
+    else
+        rcv_unconsumed_mem_ -= static_cast<std::uint32_t>(std::uint64_t{rcv_unconsumed_mem_} * n / rcv_unconsumed_);
     rcv_unconsumed_ -= n;
-    layer_->sync_memory(*this);
+    if (!in_dispatch_) layer_->sync_memory(*this); // else the event's end does it
     if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) return;
     // Tell the peer when the window opens by a useful amount, above all out
     // of a (nearly) closed window, or it may wait for a persist probe.

@@ -18,6 +18,7 @@
 #include "tcp/segment.hpp"
 #include "tcp/send_queue.hpp"
 #include "tcp/tcp_config.hpp"
+#include "tcp/tcp_memory.hpp"
 #include "timer/timer_wheel.hpp"
 
 namespace lanetcp::tcp {
@@ -250,8 +251,19 @@ private:
     void size_receive_buffer() noexcept {
         rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
     }
-    // Receive buffer not yet taken, by bytes and by memory (receive_memory.cpp).
-    std::uint32_t receive_space() const noexcept;
+    // Receive buffer not yet taken, by bytes and by memory: memory left,
+    // halved as the limit was doubled, so full-sized segments see the buffer
+    // they asked for and tiny ones a window that shrinks as fast as their
+    // memory grows (Linux's tcp_space / tcp_win_from_space). Under lcore
+    // memory pressure every window is clamped to a few segments (Linux's
+    // tcp_clamp_window under tcp_memory_pressure).
+    std::uint32_t receive_space() const noexcept {
+        const std::uint32_t by_bytes = rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
+        const std::uint32_t mem = rcv_mem();
+        const std::uint32_t by_mem = mem < rcv_mem_limit() ? (rcv_mem_limit() - mem) / 2 : 0;
+        const std::uint32_t space = std::min(by_bytes, by_mem);
+        return memory_->under_pressure() ? std::min(space, pressure_window_) : space;
+    }
 
     // ---- memory (receive_memory.cpp; Linux's tcp_try_rmem_schedule) ----
     // What received data pins: delivered and not consumed, and held out of order.
@@ -266,7 +278,13 @@ private:
     bool rcv_mem_fits(std::uint32_t charge) const noexcept;
     // Room for `data` arriving at `seq`: copies small segments into compact
     // buffers, collapses and prunes the out-of-order queue. False: drop it.
-    bool admit(SeqNum seq, Chunk& data) noexcept;
+    // Inline: the common case (a quarter of the limit not reached, no lcore
+    // pressure) is two comparisons.
+    bool admit(SeqNum seq, Chunk& data) noexcept {
+        if (!memory_->under_pressure() && rcv_mem() + data.charge() <= rcv_mem_limit() / 4) return true;
+        return admit_under_pressure(seq, data);
+    }
+    bool admit_under_pressure(SeqNum seq, Chunk& data) noexcept;
     void compact(Chunk& c) noexcept;
 
     TcpLayer* layer_ = nullptr;
@@ -294,6 +312,9 @@ private:
     std::uint32_t rcv_unconsumed_ = 0; // delivered, not yet consumed by the app
     std::uint32_t rcv_unconsumed_mem_ = 0; // the memory those bytes pin (truesize)
     std::int64_t mem_charged_ = 0; // mem() as last added to the lcore's TcpMemory
+    const TcpMemory* memory_ = &kNoMemoryBound; // the lcore's (TcpLayer::memory())
+    std::uint32_t pressure_window_ = 0;         // receive_space() under pressure: four segments
+    static const TcpMemory kNoMemoryBound;      // before init(): never under pressure
     std::uint32_t rcv_buffer_ = 65535;
     ConnectionOptions opts_{};
 

@@ -11,20 +11,7 @@
 
 namespace lanetcp::tcp {
 
-std::uint32_t Connection::receive_space() const noexcept {
-    const std::uint32_t by_bytes = rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
-    // Memory left, halved as the limit was doubled: full-sized segments see
-    // the buffer they asked for, tiny ones a window that shrinks as fast as
-    // their memory grows (Linux's tcp_space / tcp_win_from_space).
-    const std::uint32_t mem = rcv_mem();
-    const std::uint32_t by_mem = mem < rcv_mem_limit() ? (rcv_mem_limit() - mem) / 2 : 0;
-    std::uint32_t space = std::min(by_bytes, by_mem);
-    // Under lcore memory pressure every window is clamped to a few segments
-    // (Linux's tcp_clamp_window / rcv_ssthresh under tcp_memory_pressure).
-    if (layer_ != nullptr && layer_->memory().under_pressure())
-        space = std::min<std::uint32_t>(space, 4u * layer_->local_mss());
-    return space;
-}
+const TcpMemory Connection::kNoMemoryBound{};
 
 bool Connection::rcv_mem_fits(std::uint32_t charge) const noexcept {
     if (rcv_mem() + charge > rcv_mem_limit()) return false;
@@ -38,11 +25,11 @@ void Connection::compact(Chunk& c) noexcept {
     if (layer_->memory().compact(layer_->output(), c)) layer_->counters().tcp_collapsed_segments.add();
 }
 
-bool Connection::admit(SeqNum seq, Chunk& data) noexcept {
+bool Connection::admit_under_pressure(SeqNum seq, Chunk& data) noexcept {
     // Small segments each in a whole mbuf: copied out on arrival once memory
     // matters (a quarter of the connection's limit, or lcore pressure), so a
     // flood of them pins a few compact buffers, not an mbuf apiece.
-    if (layer_->memory().under_pressure() || rcv_mem() + data.charge() > rcv_mem_limit() / 4) compact(data);
+    compact(data);
     if (rcv_mem_fits(data.charge())) return true;
     // tcp_prune_queue: collapse what is held out of order, then give up held
     // data from the far end, after this segment (RFC 2018 8 lets a receiver

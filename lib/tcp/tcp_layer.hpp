@@ -73,8 +73,11 @@ public:
     const TcpMemory& memory() const noexcept { return memory_; }
     // Brings the lcore's total up to date with what `c` holds now.
     void sync_memory(Connection& c) noexcept {
-        memory_.add(c.mem_unsynced());
-        c.mem_charged_ = c.mem();
+        const std::int64_t delta = c.mem_unsynced();
+        if (delta == 0) return;
+        memory_.add(delta);
+        c.mem_charged_ += delta;
+        if (delta < 0) return;
         const std::uint64_t peak = counters_.tcp_memory_peak_bytes.get();
         if (memory_.allocated() > peak) counters_.tcp_memory_peak_bytes.add(memory_.allocated() - peak);
     }
