@@ -118,6 +118,25 @@ TEST_F(OrphanRetries, AreTakenFromTheConfiguration) {
     EXPECT_EQ(counters().tcp_timeouts.get(), 3u);
 }
 
+TEST_F(OrphanRetries, InPersistGiveUpOnceTheIntervalReachesTheMaximumEvenIfAnswered) {
+    // Answers keep the count of unanswered probes below 3; the interval
+    // reaching the maximum RTO is what ends it (tcp_probe_timer's
+    // `!alive && icsk_backoff >= max_probes`).
+    Connection* c = accept_one();
+    ASSERT_NE(c, nullptr);
+    zero_window_ack();
+    ASSERT_EQ(c->send(fake::make_chunk(std::string(1000, 'x'))), 0);
+    c->close();
+    int probes = 0;
+    run(1000 * kSec, [&] { return tcp().connections() == 0; }, [&](const SentSegment&) {
+        ++probes;
+        zero_window_ack();
+    });
+    EXPECT_EQ(tcp().connections(), 0u);
+    EXPECT_EQ(probes, 10);
+    EXPECT_EQ(now, 324600 * kMs);
+}
+
 class OrphanShortMaxRto : public Hardening {
 protected:
     OrphanShortMaxRto() : Hardening(with([](TcpConfig& c) { c.max_rto = kSec; })) {}
