@@ -586,7 +586,10 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
     else
         layer_->timers().cancel(rtx_timer_);
 
-    if (data_acked > 0) pending_.writable = true;
+    if (data_acked > 0) {
+        pending_.writable = true;
+        persist_started_ = false; // data moved: any zero-window wait is over
+    }
 }
 
 void Connection::on_duplicate_ack(TimeNs now) noexcept {
