@@ -305,7 +305,7 @@ bool HttpService::pump(Session& s) {
         std::memcpy(dst + from_head, s.body + s.body_sent, from_body);
         const std::uint32_t n = from_head + from_body;
         rte_pktmbuf_append(m, static_cast<std::uint16_t>(n));
-        const int rc = c.send(tcp::Chunk{tcp::as_buffer(m), dst, n});
+        const int rc = c.send(tcp::chunk_of_mbuf(m, dst, n));
         if (rc != 0) {
             rte_pktmbuf_free(m);
             if (rc == -EAGAIN) return false;

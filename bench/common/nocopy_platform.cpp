@@ -31,6 +31,14 @@ void buffer_unref(PacketBuffer* b) noexcept {
     if (--b->refs == 0 && !b->immortal) free_buffer(b);
 }
 
+PacketBuffer* buffer_alloc(TcpOutput&, std::uint8_t** data, std::uint32_t* room, std::uint32_t* truesize) noexcept {
+    PacketBuffer* b = nocopy::allocate(kPooledCapacity);
+    *data = b->bytes;
+    *room = b->capacity;
+    *truesize = b->capacity;
+    return b;
+}
+
 void transmit(TcpOutput& out, const OutSegment& seg) noexcept {
     WireSegment& s = out.sent.emplace_back();
     s.tuple = seg.tuple;

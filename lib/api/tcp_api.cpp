@@ -26,7 +26,7 @@ long send_bytes(tcp::Connection& c, rte_mempool* pool, const void* data, std::si
         const auto n = static_cast<std::uint32_t>(std::min({room, len - taken, static_cast<std::size_t>(space)}));
         auto* dst = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(n)));
         std::memcpy(dst, p + taken, n);
-        const int rc = c.send(tcp::Chunk{tcp::as_buffer(m), dst, n});
+        const int rc = c.send(tcp::chunk_of_mbuf(m, dst, n));
         if (rc != 0) {
             rte_pktmbuf_free(m);
             if (taken > 0) break;
@@ -46,8 +46,8 @@ int send_mbufs(tcp::Connection& c, rte_mbuf* chain) noexcept {
         seg->next = nullptr;
         seg->nb_segs = 1;
         seg->pkt_len = seg->data_len;
-        const int rc = c.send(
-            tcp::Chunk{tcp::as_buffer(seg), rte_pktmbuf_mtod(seg, const std::uint8_t*), rte_pktmbuf_data_len(seg)});
+        const int rc =
+            c.send(tcp::chunk_of_mbuf(seg, rte_pktmbuf_mtod(seg, const std::uint8_t*), rte_pktmbuf_data_len(seg)));
         if (rc != 0) {
             // Cannot happen after the space check but for pool exhaustion:
             // free what was not queued rather than leak it.

@@ -18,6 +18,10 @@ void buffer_unref(PacketBuffer* b) noexcept { rte_pktmbuf_free_seg(as_mbuf(b)); 
 
 void transmit(TcpOutput& out, const OutSegment& seg) noexcept { out.send(seg); }
 
+PacketBuffer* buffer_alloc(TcpOutput& out, std::uint8_t** data, std::uint32_t* room, std::uint32_t* truesize) noexcept {
+    return out.alloc(data, room, truesize);
+}
+
 namespace {
 
 constexpr std::uint32_t kCopyBelow = 256; // smaller payloads: a copy beats an indirect mbuf
@@ -25,6 +29,17 @@ constexpr std::uint32_t kCopyBelow = 256; // smaller payloads: a copy beats an i
 std::uint16_t swap16(std::uint16_t v) noexcept { return static_cast<std::uint16_t>(v << 8 | v >> 8); }
 
 } // namespace
+
+PacketBuffer* TcpOutput::alloc(std::uint8_t** data, std::uint32_t* room, std::uint32_t* truesize) noexcept {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (m == nullptr) return nullptr;
+    // The bytes are written past data_len: only chunks describe them, and
+    // transmission attaches indirect mbufs by the chunk's own pointers.
+    *data = rte_pktmbuf_mtod(m, std::uint8_t*);
+    *room = rte_pktmbuf_tailroom(m);
+    *truesize = mbuf_truesize(m);
+    return as_buffer(m);
+}
 
 void TcpOutput::send(const OutSegment& seg) noexcept {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
@@ -153,7 +168,7 @@ void TcpReceiver::receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noe
     if (!payload.empty()) {
         // The frame's mbuf becomes the chunk: its headers stay in front of
         // the data, unused, until the application is done with it.
-        seg.payload = tcp::Chunk{tcp::as_buffer(m), payload.data(), static_cast<std::uint32_t>(payload.size())};
+        seg.payload = tcp::chunk_of_mbuf(m, payload.data(), static_cast<std::uint32_t>(payload.size()));
     } else {
         rte_pktmbuf_free(m);
     }

@@ -20,6 +20,17 @@ namespace lanetcp::tcp {
 inline rte_mbuf* as_mbuf(PacketBuffer* b) noexcept { return reinterpret_cast<rte_mbuf*>(b); }
 inline PacketBuffer* as_buffer(rte_mbuf* m) noexcept { return reinterpret_cast<PacketBuffer*>(m); }
 
+// The memory an mbuf takes whatever it carries: the rte_mbuf, its private
+// area and its data room (a chunk's truesize).
+inline std::uint32_t mbuf_truesize(const rte_mbuf* m) noexcept {
+    return static_cast<std::uint32_t>(sizeof(rte_mbuf)) + m->priv_size + m->buf_len;
+}
+
+// `len` bytes at `data` in `m`, owning the reference the caller had.
+inline Chunk chunk_of_mbuf(rte_mbuf* m, const std::uint8_t* data, std::uint32_t len) noexcept {
+    return Chunk{as_buffer(m), data, len, mbuf_truesize(m)};
+}
+
 // The per-lcore transmit side TCP sends through.
 class TcpOutput {
 public:
@@ -34,6 +45,8 @@ public:
         : ifc_(ifc), ipv4_(ipv4), pool_(pool), counters_(counters), offloads_(offloads) {}
 
     void send(const OutSegment& seg) noexcept;
+    // An empty mbuf for tcp/platform.hpp's buffer_alloc.
+    PacketBuffer* alloc(std::uint8_t** data, std::uint32_t* room, std::uint32_t* truesize) noexcept;
 
 private:
     const Interface& ifc_;

@@ -188,6 +188,10 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.milliseconds("keepalive_interval_ms", c.keepalive_interval, 100, 86400LL * 1000);
     r.integer("keepalive_count", c.keepalive_count, 1, 255);
     r.integer("challenge_ack_limit", c.challenge_ack_limit, 1, 1u << 31);
+    r.integer("memory_pressure", c.memory_pressure, 0, std::int64_t{1} << 40);
+    r.integer("memory_limit", c.memory_limit, 0, std::int64_t{1} << 40);
+    if (c.memory_limit != 0 && c.memory_pressure > c.memory_limit)
+        r.fail("memory_pressure", "must not be above tcp.memory_limit");
     r.milliseconds("invalid_ratelimit_ms", c.invalid_ratelimit, 0, 60'000);
     r.integer("orphan_retries", c.orphan_retries, 0, 255);
     r.integer("max_orphans", c.max_orphans, 0, 1 << 24);

@@ -54,6 +54,8 @@ namespace lanetcp {
     X(tcp_bad_ack, "tcp.bad_ack") /* ACK for data never sent */ \
     X(tcp_paws, "tcp.paws") /* timestamp older than TS.Recent (RFC 7323 5.3); answered with an ACK */ \
     X(tcp_handoff_full, "tcp.handoff_full") /* the owning lcore's inbox was full */ \
+    X(tcp_rcv_memory, "tcp.rcv_memory") /* data with no receive memory left (connection or lcore limit); ACKed */ \
+    X(tcp_ofo_pruned, "tcp.ofo_pruned") /* out-of-order data given up to make room (tcp_prune_ofo_queue) */ \
     X(tx_queue_full, "tx.queue_full") /* the NIC's tx ring refused the packet */ \
     X(tx_no_mbuf, "tx.no_mbuf") /* pool empty when building a reply */
 
@@ -115,7 +117,9 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_connections_refused) \
     X(tcp_handoffs) \
     X(tcp_out_of_order_held) \
-    X(tcp_keepalive_probes)
+    X(tcp_keepalive_probes) \
+    X(tcp_collapsed_segments) \
+    X(tcp_memory_peak_bytes) /* the most TCP data an lcore pinned at once (truesize; summed over lcores) */
 
 struct Counters {
 #define LANETCP_DECLARE_COUNTER(name) Counter name;

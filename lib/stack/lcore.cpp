@@ -14,11 +14,21 @@ namespace lanetcp {
 namespace {
 constexpr unsigned kInboxSize = 1024;
 
-tcp::TcpConfig tcp_config_for(const tcp::TcpConfig& shared, const LcoreParams& p) {
+tcp::TcpConfig tcp_config_for(const tcp::TcpConfig& shared, const LcoreParams& p, std::uint32_t mbufs_per_lcore) {
     tcp::TcpConfig c = shared;
     if (p.ephemeral_first != 0) {
         c.ephemeral_first = p.ephemeral_first;
         c.ephemeral_last = p.ephemeral_last;
+    }
+    // TCP's memory bounds from this lcore's share of the mbuf pool (an
+    // mbuf's truesize as chunks count it): pressure at half, the limit at
+    // three quarters, the last quarter the reserve for received frames,
+    // headers and control segments (tcp_memory.hpp).
+    if (p.pool != nullptr) {
+        const std::uint64_t footprint = std::uint64_t{mbufs_per_lcore} *
+            (sizeof(rte_mbuf) + rte_pktmbuf_priv_size(p.pool) + rte_pktmbuf_data_room_size(p.pool));
+        if (c.memory_limit == 0) c.memory_limit = footprint * 3 / 4;
+        if (c.memory_pressure == 0) c.memory_pressure = std::min(footprint / 2, c.memory_limit);
     }
     return c;
 }
@@ -37,7 +47,7 @@ Lcore::Lcore(const LcoreParams& params, const Config& config)
       ethernet_(interface_, arp_, ipv4_, counters_),
       tcp_output_(interface_, ipv4_, params.pool, counters_,
                   {interface_.tx_tcp_checksum, interface_.tx_multi_segment, interface_.in_process_wire}),
-      tcp_(tcp_config_for(config.tcp, params), tcp_output_, counters_,
+      tcp_(tcp_config_for(config.tcp, params, config.engine.mbufs_per_lcore), tcp_output_, counters_,
            params.isn_key ? *params.isn_key : tcp::IsnGenerator::random_key(),
            interface_.ip(), interface_.mtu, clock_.now()),
       tcp_receiver_(tcp_, interface_, counters_) {

@@ -78,7 +78,7 @@ void Connection::take_peer_syn(const InSegment& syn, TimeNs now) noexcept {
     take_peer_options(syn.options, now);
     // A SYN's window is never scaled (RFC 7323 2.2), ours neither: the
     // right edge the peer knows is what our SYN or SYN-ACK says.
-    rcv_adv_ = rcv_nxt_ + std::min<std::uint32_t>(rcv_buffer_, 65535);
+    rcv_adv_ = rcv_nxt_ + std::min<std::uint32_t>(receive_space(), 65535);
     snd_wnd_ = max_snd_wnd_ = syn.window;
     snd_wl1_ = syn.seq;
 }
@@ -709,6 +709,17 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
         layer_->send_reset_for(seg);
         return fail(ECONNRESET);
     }
+    // The charge is fixed from here on (Chunk::truesize).
+    seg.payload.truesize = seg.payload.charge();
+    if (!admit(seg.seq, seg.payload)) {
+        // No memory for it: dropped, and the ACK shows the window as it is
+        // (Linux's TCPRcvQDrop / TCPOFODrop); the peer sends it again.
+        layer_->counters().drop(Drop::tcp_rcv_memory);
+        seg.payload.release();
+        seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::fin.bits)};
+        ack_pending_ = true;
+        return;
+    }
     if (seg.seq != rcv_nxt_) {
         // Ahead of a hole: hold it, and say so at once with a duplicate ACK
         // (RFC 5681 4.2) so that the sender repairs the hole fast.
@@ -720,19 +731,19 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
     const std::uint32_t len = seg.payload.length;
     rcv_nxt_ += len;
     rcv_unconsumed_ += len;
+    rcv_unconsumed_mem_ += seg.payload.truesize;
     layer_->counters().tcp_rx_bytes.add(len);
     pending_.data = seg.payload;
     seg.payload = Chunk{};
     if (reassembly_.empty()) return ack_scheduling(len >= snd_mss_, now);
 
-    // The hole before held data may have filled: take what now follows on.
-    HeldSegmentPool& pool = layer_->held_segments();
-    const bool fin = reassembly_.pop_ready(rcv_nxt_, pool, [&](Chunk c) {
-        HeldSegment* n = pool.get(); // pop_ready just returned one
-        n->chunk = c;
-        ready_.push_back(*n);
-        rcv_unconsumed_ += c.length;
-        layer_->counters().tcp_rx_bytes.add(c.length);
+    // The hole before held data may have filled: take what now follows on,
+    // each in the node that held it.
+    const bool fin = reassembly_.pop_ready(rcv_nxt_, layer_->held_segments(), [&](HeldSegment& n) {
+        ready_.push_back(n);
+        rcv_unconsumed_ += n.chunk.length;
+        rcv_unconsumed_mem_ += n.chunk.truesize;
+        layer_->counters().tcp_rx_bytes.add(n.chunk.length);
     });
     ack_pending_ = true; // RFC 5681 4.2: a segment that fills a hole is ACKed at once
     if (fin) input_fin(now);
@@ -1310,6 +1321,14 @@ int Connection::send(Chunk data) noexcept {
          state_ != State::syn_received))
         return -EPIPE;
     if (data.length > send_space()) return -EAGAIN;
+    // By memory too, so that a peer that never opens its window pins at most
+    // twice the send buffer, and the lcore's limit holds (Linux's
+    // sk_stream_memory_free). An empty queue always takes one chunk: the
+    // ACKs that an on_writable waits for need something in flight.
+    if (!send_queue_.empty() &&
+        (send_queue_.mem() + data.charge() > snd_mem_limit() ||
+         layer_->memory().exceeds(mem_unsynced(), data.charge())))
+        return -EAGAIN;
     if (data.length == 0) {
         data.release();
         return 0;
@@ -1324,11 +1343,20 @@ int Connection::send(Chunk data) noexcept {
 
 std::uint32_t Connection::send_space() const noexcept {
     const std::uint32_t limit = opts_.send_buffer;
-    return send_queue_.size() < limit ? limit - send_queue_.size() : 0;
+    const std::uint32_t by_bytes = send_queue_.size() < limit ? limit - send_queue_.size() : 0;
+    const std::uint32_t by_mem = send_queue_.mem() < snd_mem_limit() ? snd_mem_limit() - send_queue_.mem() : 0;
+    return std::min(by_bytes, by_mem);
 }
 
 void Connection::consumed(std::uint32_t n) noexcept {
-    rcv_unconsumed_ -= std::min(n, rcv_unconsumed_);
+    // The memory goes with the bytes, in proportion: which chunks the
+    // application let go of is its own business.
+    n = std::min(n, rcv_unconsumed_);
+    rcv_unconsumed_mem_ = rcv_unconsumed_ == n ? 0
+        : static_cast<std::uint32_t>(rcv_unconsumed_mem_ -
+                                     std::uint64_t{rcv_unconsumed_mem_} * n / rcv_unconsumed_);
+    rcv_unconsumed_ -= n;
+    layer_->sync_memory(*this);
     if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) return;
     // Tell the peer when the window opens by a useful amount, above all out
     // of a (nearly) closed window, or it may wait for a persist probe.

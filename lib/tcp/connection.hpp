@@ -117,6 +117,9 @@ public:
     std::uint32_t ssthresh() const noexcept { return ssthresh_; }
     std::uint32_t send_window() const noexcept { return snd_wnd_; }
     std::uint32_t receive_window() const noexcept { return rcv_wnd(); }
+    // The memory this connection's received and queued data pins (truesize).
+    std::uint32_t receive_memory() const noexcept { return rcv_mem(); }
+    std::uint32_t send_memory() const noexcept { return send_queue_.mem(); }
     const ConnectionOptions& options() const noexcept { return opts_; }
     // What the handshake agreed (RFC 7323, RFC 2018).
     bool window_scaling() const noexcept { return wscale_ok_; }
@@ -270,9 +273,24 @@ private:
     void size_receive_buffer() noexcept {
         rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
     }
-    std::uint32_t receive_space() const noexcept {
-        return rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
-    }
+    // Receive buffer not yet taken, by bytes and by memory (receive_memory.cpp).
+    std::uint32_t receive_space() const noexcept;
+
+    // ---- memory (receive_memory.cpp; Linux's tcp_try_rmem_schedule) ----
+    // What received data pins: delivered and not consumed, and held out of order.
+    std::uint32_t rcv_mem() const noexcept { return rcv_unconsumed_mem_ + reassembly_.mem(); }
+    // Linux's sk_rcvbuf next to the window (tcp_adv_win_scale 1): twice the
+    // buffer, so that full-sized segments in their mbufs fit the window.
+    std::uint32_t rcv_mem_limit() const noexcept { return 2 * rcv_buffer_; }
+    std::uint32_t snd_mem_limit() const noexcept { return 2 * opts_.send_buffer; }
+    // All this connection pins, and the part the lcore's total does not show yet.
+    std::uint32_t mem() const noexcept { return rcv_mem() + send_queue_.mem(); }
+    std::int64_t mem_unsynced() const noexcept { return std::int64_t{mem()} - mem_charged_; }
+    bool rcv_mem_fits(std::uint32_t charge) const noexcept;
+    // Room for `data` arriving at `seq`: copies small segments into compact
+    // buffers, collapses and prunes the out-of-order queue. False: drop it.
+    bool admit(SeqNum seq, Chunk& data) noexcept;
+    void compact(Chunk& c) noexcept;
 
     TcpLayer* layer_ = nullptr;
     FourTuple tuple_{};
@@ -297,6 +315,8 @@ private:
     SeqNum rcv_adv_{};            // right edge of the window we last advertised
     SeqNum rcv_wup_{};            // RCV.NXT when we last advertised it (Linux's rcv_wup)
     std::uint32_t rcv_unconsumed_ = 0; // delivered, not yet consumed by the app
+    std::uint32_t rcv_unconsumed_mem_ = 0; // the memory those bytes pin (truesize)
+    std::int64_t mem_charged_ = 0; // mem() as last added to the lcore's TcpMemory
     std::uint32_t rcv_buffer_ = 65535;
     ConnectionOptions opts_{};
 

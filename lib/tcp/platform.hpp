@@ -21,6 +21,12 @@ void buffer_ref(PacketBuffer* b) noexcept;
 // One holder less; the buffer is freed when none is left.
 void buffer_unref(PacketBuffer* b) noexcept;
 
+// A fresh buffer for copying small payloads into (tcp_collapse's compact
+// buffers), with one reference for the caller: `*data` is where bytes may
+// be written, `*room` how many, `*truesize` the memory it takes. Null when
+// the lcore has none to spare; the caller then keeps the data as it is.
+PacketBuffer* buffer_alloc(TcpOutput& out, std::uint8_t** data, std::uint32_t* room, std::uint32_t* truesize) noexcept;
+
 // Builds and sends one segment. The payload, if any, is referenced from the
 // send queue, never copied; the platform takes its own references.
 void transmit(TcpOutput& out, const OutSegment& segment) noexcept;

@@ -29,6 +29,7 @@ void HeldSegmentPool::put(HeldSegment& s) noexcept {
 
 void ReassemblyQueue::drop(HeldSegment& s, HeldSegmentPool& pool) noexcept {
     bytes_ -= s.chunk.length;
+    mem_ -= s.chunk.charge();
     held_.erase(held_.iterator_to(s));
     s.chunk.release();
     pool.put(s);
@@ -99,7 +100,17 @@ ReassemblyQueue::Insert ReassemblyQueue::insert(wire::SeqNum seq, Chunk chunk, b
     s->fin = fin;
     held_.insert(pos, *s);
     bytes_ += chunk.length;
+    mem_ += chunk.charge();
     return Insert::held;
+}
+
+std::uint32_t ReassemblyQueue::prune(wire::SeqNum keep_below, std::uint32_t target, HeldSegmentPool& pool) noexcept {
+    std::uint32_t dropped = 0;
+    while (mem_ > target && !held_.empty() && seq_geq(held_.back().seq, keep_below)) {
+        drop(held_.back(), pool);
+        ++dropped;
+    }
+    return dropped;
 }
 
 } // namespace lanetcp::tcp

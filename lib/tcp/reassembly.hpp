@@ -61,9 +61,12 @@ public:
     Insert insert(wire::SeqNum seq, Chunk chunk, bool fin, wire::SeqNum rcv_nxt, HeldSegmentPool& pool,
                   std::uint32_t max_segments) noexcept;
 
-    // Hands `deliver(Chunk)` every held byte that now continues `rcv_nxt`,
-    // in order, advancing it. Returns true when a held FIN was reached
-    // (`rcv_nxt` then points at the FIN, not past it).
+    // Hands `deliver(HeldSegment&)` every held segment whose bytes now
+    // continue `rcv_nxt`, in order, trimmed to what is new, advancing it. The
+    // node goes with its data (deliver keeps it or puts it back in `pool`):
+    // taking a fresh node for the data instead could find the pool empty.
+    // Returns true when a held FIN was reached (`rcv_nxt` then points at the
+    // FIN, not past it).
     template <class Deliver>
     bool pop_ready(wire::SeqNum& rcv_nxt, HeldSegmentPool& pool, Deliver&& deliver) noexcept {
         bool fin = false;
@@ -71,17 +74,18 @@ public:
             HeldSegment& s = held_.front();
             held_.pop_front();
             bytes_ -= s.chunk.length;
+            mem_ -= s.chunk.charge();
             const wire::SeqNum end = s.end();
+            const bool held_fin = s.fin;
             if (wire::seq_gt(end, rcv_nxt)) {
                 s.chunk.trim_front(static_cast<std::uint32_t>(wire::seq_diff(rcv_nxt, s.seq)));
                 rcv_nxt = end;
-                deliver(s.chunk);
-                s.chunk = Chunk{};
+                deliver(s);
             } else {
                 s.chunk.release(); // overtaken by what arrived in order
+                pool.put(s);
             }
-            if (s.fin && end == rcv_nxt) fin = true;
-            pool.put(s);
+            if (held_fin && end == rcv_nxt) fin = true;
             if (fin) break;
         }
         return fin;
@@ -92,6 +96,8 @@ public:
 
     bool empty() const noexcept { return held_.empty(); }
     std::uint32_t bytes() const noexcept { return bytes_; }
+    // The memory the held data pins (the chunks' truesize).
+    std::uint32_t mem() const noexcept { return mem_; }
     std::size_t segments() const noexcept { return held_.size(); }
     const HeldList& held() const noexcept { return held_; }
 
@@ -114,11 +120,28 @@ public:
         if (open) fn(left, right);
     }
 
+    // tcp_collapse: calls `compact(Chunk&)` on every held chunk, which may
+    // replace it with a copy that takes less memory.
+    template <class Compact>
+    void compact_each(Compact&& compact) noexcept {
+        for (HeldSegment& s : held_) {
+            const std::uint32_t before = s.chunk.charge();
+            compact(s.chunk);
+            mem_ = mem_ - before + s.chunk.charge();
+        }
+    }
+
+    // tcp_prune_ofo_queue: drops held segments from the far end, those
+    // starting after `keep_below`, until the held memory is at most
+    // `target`. Returns how many segments went.
+    std::uint32_t prune(wire::SeqNum keep_below, std::uint32_t target, HeldSegmentPool& pool) noexcept;
+
 private:
     void drop(HeldSegment& s, HeldSegmentPool& pool) noexcept;
 
     HeldList held_; // ascending by seq, never overlapping
     std::uint32_t bytes_ = 0;
+    std::uint32_t mem_ = 0;
 };
 
 } // namespace lanetcp::tcp

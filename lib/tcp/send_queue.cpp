@@ -20,6 +20,7 @@ void SendQueue::consume(std::uint32_t n, ChunkPool& pool) noexcept {
         }
         n -= front.chunk.length;
         list_.pop_front();
+        mem_ -= front.chunk.truesize;
         front.chunk.release();
         pool.put(front);
     }
@@ -28,6 +29,7 @@ void SendQueue::consume(std::uint32_t n, ChunkPool& pool) noexcept {
         ChunkNode& front = list_.front();
         if (&front == cursor_) cursor_ = nullptr;
         list_.pop_front();
+        mem_ -= front.chunk.truesize;
         front.chunk.release();
         pool.put(front);
     }
@@ -41,6 +43,7 @@ void SendQueue::clear(ChunkPool& pool) noexcept {
         pool.put(front);
     }
     bytes_ = 0;
+    mem_ = 0;
     cursor_ = nullptr;
 }
 

@@ -58,15 +58,17 @@ public:
 
     std::uint32_t size() const noexcept { return bytes_; }
     bool empty() const noexcept { return bytes_ == 0; }
+    // The memory the queued chunks pin (their truesize), acknowledged
+    // bytes included while their buffer is still held.
+    std::uint32_t mem() const noexcept { return mem_; }
 
+    // The chunk's charge is fixed from here on (Chunk::truesize).
     void push_back(ChunkNode& node) noexcept {
+        node.chunk.truesize = node.chunk.charge();
         bytes_ += node.chunk.length;
+        mem_ += node.chunk.truesize;
         list_.push_back(node);
     }
-
-    // The last chunk, for appending small writes to its buffer's tailroom.
-    Chunk* back() noexcept { return list_.empty() ? nullptr : &list_.back().chunk; }
-    void grew_back(std::uint32_t n) noexcept { bytes_ += n; }
 
     // Drops `n` acknowledged bytes from the front.
     void consume(std::uint32_t n, ChunkPool& pool) noexcept;
@@ -101,6 +103,7 @@ private:
 
     ChunkList list_;
     std::uint32_t bytes_ = 0;
+    std::uint32_t mem_ = 0;
     mutable const ChunkNode* cursor_ = nullptr; // a node, and the offset it starts at
     mutable std::uint32_t cursor_offset_ = 0;
 };

@@ -13,6 +13,13 @@ struct TcpConfig {
     std::uint32_t reassembly_segments = 65536; // out-of-order segments held per lcore
     std::uint32_t send_buffer = 256 * 1024;  // bytes queued per connection before send() refuses
     std::uint32_t receive_buffer = 256 * 1024; // receive window; over 64 KB only with window scaling
+    // What all connections' data on one lcore may pin, in bytes of truesize
+    // (tcp_memory.hpp, Linux's tcp_mem): windows clamp above `pressure`,
+    // connections holding data take no more above `limit`. 0: derived from
+    // the lcore's mbuf pool (half and three quarters of it) by the stack;
+    // unbounded in the bare engine.
+    std::uint64_t memory_pressure = 0;
+    std::uint64_t memory_limit = 0;
     std::uint16_t mss = 1460;                // ours, before clamping to the MTU
     TimeNs min_rto = 200 * kNsPerMs;         // TCP_RTO_MIN
     TimeNs max_rto = 120 * kNsPerSec;        // TCP_RTO_MAX

@@ -27,6 +27,7 @@ TcpLayer::TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counter
       now_(now),
       challenge_budget_(key) {
     for (std::uint32_t i = 0; i < config.max_connections; ++i) free_.push_back(pool_[i]);
+    memory_.configure(config.memory_pressure, config.memory_limit);
 }
 
 TcpLayer::~TcpLayer() {
@@ -63,6 +64,7 @@ void TcpLayer::drop_resources(Connection& c) noexcept {
 
 void TcpLayer::release(Connection& c) noexcept {
     drop_resources(c);
+    memory_.add(-c.mem_charged_);
     c.leave_orphans();
     if (c.listener_ != nullptr) --c.listener_->syn_received;
     if (c.table_hook.is_linked()) table_.erase(table_.iterator_to(c));
@@ -78,7 +80,10 @@ void TcpLayer::end_event(Connection& c, TimeNs now) noexcept {
         c.push(now);
         if (c.ack_pending_) c.send_ack(now);
     }
-    if (c.dead_) release(c);
+    if (c.dead_)
+        release(c);
+    else
+        sync_memory(c);
 }
 
 void TcpLayer::end_app_call(Connection& c) noexcept {

@@ -16,6 +16,7 @@
 #include "tcp/rate_limit.hpp"
 #include "tcp/send_queue.hpp"
 #include "tcp/tcp_config.hpp"
+#include "tcp/tcp_memory.hpp"
 #include "timer/timer_wheel.hpp"
 
 namespace lanetcp::tcp {
@@ -68,6 +69,16 @@ public:
     TimerWheel& timers() noexcept { return timers_; }
     ChunkPool& chunks() noexcept { return chunks_; }
     HeldSegmentPool& held_segments() noexcept { return held_; }
+    // What every connection's data pins on this lcore (tcp_memory.hpp).
+    TcpMemory& memory() noexcept { return memory_; }
+    const TcpMemory& memory() const noexcept { return memory_; }
+    // Brings the lcore's total up to date with what `c` holds now.
+    void sync_memory(Connection& c) noexcept {
+        memory_.add(c.mem_unsynced());
+        c.mem_charged_ = c.mem();
+        const std::uint64_t peak = counters_.tcp_memory_peak_bytes.get();
+        if (memory_.allocated() > peak) counters_.tcp_memory_peak_bytes.add(memory_.allocated() - peak);
+    }
     std::uint16_t local_mss() const noexcept { return local_mss_; }
     // RST in answer to `seg`, which has no connection (RFC 9293 3.10.7.1).
     void send_reset_for(const InSegment& seg) noexcept;
@@ -132,6 +143,7 @@ private:
     wire::Ipv4Addr local_ip_;
     std::uint16_t local_mss_;
     TimerWheel timers_;
+    TcpMemory memory_;
     ChunkPool chunks_;
     HeldSegmentPool held_;
     std::unique_ptr<Connection[]> pool_;

@@ -46,9 +46,10 @@ struct Fixture : ::testing::Test {
         return q.insert(SeqNum{seq}, stream_chunk(seq, len), fin, rcv_nxt, pool, 16);
     }
     bool pop() {
-        return q.pop_ready(rcv_nxt, pool, [&](Chunk c) {
-            delivered.append(reinterpret_cast<const char*>(c.data), c.length);
-            c.release();
+        return q.pop_ready(rcv_nxt, pool, [&](HeldSegment& s) {
+            delivered.append(reinterpret_cast<const char*>(s.chunk.data), s.chunk.length);
+            s.chunk.release();
+            pool.put(s);
         });
     }
     std::string expected(std::uint32_t from, std::uint32_t to) {

@@ -24,6 +24,18 @@ void buffer_unref(PacketBuffer* b) noexcept {
     }
 }
 
+PacketBuffer* buffer_alloc(TcpOutput& out, std::uint8_t** data, std::uint32_t* room, std::uint32_t* truesize) noexcept {
+    if (out.buffers_left == 0) return nullptr;
+    if (out.buffers_left > 0) --out.buffers_left;
+    auto* b = new PacketBuffer;
+    ++g_live;
+    b->bytes.assign(fake::kCompactCapacity, 0);
+    *data = b->bytes.data();
+    *room = fake::kCompactCapacity;
+    *truesize = fake::kCompactCapacity + fake::kBufferOverhead;
+    return b;
+}
+
 void transmit(TcpOutput& out, const OutSegment& seg) noexcept {
     SentSegment s;
     s.tuple = seg.tuple;
@@ -57,7 +69,7 @@ Chunk make_chunk(const std::uint8_t* data, std::uint32_t length) {
     ++g_live;
     b->bytes.assign(kHeadroom, 0xee);
     b->bytes.insert(b->bytes.end(), data, data + length);
-    return Chunk{b, b->bytes.data() + kHeadroom, length};
+    return Chunk{b, b->bytes.data() + kHeadroom, length, kHeadroom + length + kBufferOverhead};
 }
 
 Chunk make_chunk(std::string_view data) {

@@ -44,6 +44,8 @@ struct SentSegment {
 class TcpOutput {
 public:
     std::vector<SentSegment> sent;
+    // Buffers buffer_alloc may still hand out (compaction); negative: no limit.
+    std::int64_t buffers_left = -1;
 
     // Hands over what was sent so far and forgets it.
     std::vector<SentSegment> take() {
@@ -56,6 +58,10 @@ public:
 namespace fake {
 
 inline constexpr std::uint32_t kHeadroom = 54; // Ethernet + IPv4 + TCP headers
+// What a buffer costs besides its bytes (an rte_mbuf's struct), in a chunk's truesize.
+inline constexpr std::uint32_t kBufferOverhead = 128;
+// The room of a buffer from buffer_alloc (an mbuf's data room).
+inline constexpr std::uint32_t kCompactCapacity = 2048;
 
 // Buffers allocated and not yet freed (all references dropped).
 std::int64_t live_buffers() noexcept;
