@@ -192,6 +192,10 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.integer("memory_limit", c.memory_limit, 0, std::int64_t{1} << 40);
     if (c.memory_limit != 0 && c.memory_pressure > c.memory_limit)
         r.fail("memory_pressure", "must not be above tcp.memory_limit");
+    r.milliseconds("invalid_ratelimit_ms", c.invalid_ratelimit, 0, 60'000);
+    r.integer("orphan_retries", c.orphan_retries, 0, 255);
+    r.integer("max_orphans", c.max_orphans, 0, 1 << 24);
+    r.milliseconds("user_timeout_ms", c.user_timeout, 0, 365LL * 86400 * 1000);
     if (c.ephemeral_first > c.ephemeral_last)
         r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");
 }

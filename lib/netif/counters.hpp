@@ -106,6 +106,11 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_resets_received) \
     X(tcp_challenge_acks) \
     X(tcp_challenge_acks_limited) \
+    X(tcp_ack_skipped_challenge) /* challenge ACK not sent: the connection answered one within tcp.invalid_ratelimit_ms */ \
+    X(tcp_ack_skipped_seq) /* ACK to an out-of-window segment not sent (tcp.invalid_ratelimit_ms) */ \
+    X(tcp_ack_skipped_paws) /* ACK to a PAWS-rejected segment not sent (tcp.invalid_ratelimit_ms) */ \
+    X(tcp_ack_skipped_bad_ack) /* ACK to an ACK of unsent data not sent (tcp.invalid_ratelimit_ms) */ \
+    X(tcp_orphans_aborted) /* closed by the application and reset or freed: more than tcp.max_orphans */ \
     X(tcp_dsacks_sent) \
     X(tcp_loss_probes) \
     X(tcp_connections_timed_out) \

@@ -58,6 +58,7 @@ void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const
     // Any fixed per-connection value hides the host's uptime; the ISS is
     // already secret and unique, and scrambled it is unrelated to it.
     ts_offset_ = static_cast<std::uint32_t>(iss.raw() * 0x9e3779b1u);
+    last_data_sent_ = layer.now(); // Linux starts lsndtime at the handshake
 }
 
 void Connection::set_receive_buffer(std::uint32_t bytes) noexcept {
@@ -132,7 +133,7 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
     // RST is taken whatever its timestamp (5.3 R1's exception).
     if (!seg.flags.rst() && paws_reject(seg, now)) {
         layer_->counters().drop(Drop::tcp_paws);
-        ack_pending_ = true;
+        if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_paws)) ack_pending_ = true;
         seg.payload.release();
         return;
     }
@@ -144,12 +145,13 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
             if (seg.payload.length > 0 && seq_lt(seg.seq, rcv_nxt_))
                 note_duplicate(seg.seq, std::min<std::uint32_t>(seg.payload.length,
                                                                 static_cast<std::uint32_t>(seq_diff(rcv_nxt_, seg.seq))));
-            ack_pending_ = true;
+            // Answered (rate-limited for pure ACKs: an ACK war between two
+            // stacks that disagree must not run at wire speed).
+            if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_seq)) ack_pending_ = true;
         }
         seg.payload.release();
         return;
     }
-    update_ts_recent(seg, now);
     // Second: RST. RFC 5961 3.2: only an exact match resets; anything else
     // in the window gets a challenge ACK, so a blind attacker has to guess
     // the exact sequence number.
@@ -270,6 +272,12 @@ void Connection::update_ts_recent(const InSegment& seg, TimeNs now) noexcept {
 void Connection::challenge_ack(TimeNs now) noexcept {
     // RFC 5961 7: bounded, so that they cannot be used to flood or, worse,
     // counted by an off-path attacker; the segment is dropped either way.
+    // Linux's tcp_send_challenge_ack: one per connection per
+    // tcp.invalid_ratelimit first, then the lcore's randomised budget.
+    if (!invalid_acks_.allow(now, layer_->config().invalid_ratelimit)) {
+        layer_->counters().tcp_ack_skipped_challenge.add();
+        return;
+    }
     if (layer_->challenge_ack_allowed(now)) ack_pending_ = true;
 }
 
@@ -410,7 +418,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
 
     if (seq_gt(seg.ack, snd_max_)) { // acknowledges what was never sent
         layer_->counters().drop(Drop::tcp_bad_ack);
-        ack_pending_ = true;
+        if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_bad_ack)) ack_pending_ = true;
         return false;
     }
     // RFC 5961 5.2: an ACK older than any window we could have had.
@@ -418,6 +426,11 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
         challenge_ack(now);
         return false;
     }
+    // RFC 7323 4.3: TS.Recent only from a segment that passed the checks,
+    // the ACK's included, so a forged segment with an ACK that fails them
+    // cannot move it (Linux's tcp_replace_ts_recent in tcp_ack, which an
+    // old duplicate ACK does not reach either).
+    if (seq_geq(seg.ack, snd_una_)) update_ts_recent(seg, now);
 
     const std::uint32_t old_wnd = snd_wnd_;
     // SACK blocks arrive on data segments as much as on pure ACKs; with
@@ -445,7 +458,14 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         if (snd_wnd_ > old_wnd && persist_timer_.armed()) {
             layer_->timers().cancel(persist_timer_);
-            persist_backoff_ = 0;
+            // Linux's tcp_ack_probe: the probing is over only when the window
+            // takes the next segment; a byte or two more (from a peer that
+            // would keep an orphan probing slowly for ever) keeps the backoff
+            // and the start of the wait.
+            if (snd_wnd_ >= std::min<std::uint32_t>(unsent_bytes(), snd_mss_)) {
+                persist_backoff_ = 0;
+                persist_started_ = false;
+            }
         }
     }
     // The peer is alive: zero-window probes go on as long as it answers
@@ -568,7 +588,10 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
     else
         layer_->timers().cancel(rtx_timer_);
 
-    if (data_acked > 0) pending_.writable = true;
+    if (data_acked > 0) {
+        pending_.writable = true;
+        persist_started_ = false; // data moved: any zero-window wait is over
+    }
 }
 
 void Connection::on_duplicate_ack(TimeNs now) noexcept {
@@ -822,6 +845,7 @@ void Connection::input_fin(TimeNs now) noexcept {
 
 void Connection::enter_time_wait(TimeNs now) noexcept {
     state_ = State::time_wait;
+    leave_orphans(); // a timewait sock in Linux, not an orphan
     layer_->timers().cancel(rtx_timer_);
     layer_->timers().cancel(persist_timer_);
     layer_->timers().cancel(keepalive_timer_);
@@ -979,6 +1003,7 @@ std::uint32_t Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs no
     out.payload_offset = offset;
     out.payload_length = len;
     transmit(layer_->output(), out);
+    last_data_sent_ = now;
     if (len < room) snd_sml_ = seq + len; // tcp_minshall_update
     Counters& c = layer_->counters();
     c.tcp_tx_segments.add();
@@ -1047,6 +1072,8 @@ void Connection::send_syn(TimeNs now) noexcept {
 
 void Connection::arm_rto(TimeNs now) noexcept {
     probe_armed_ = false;
+    // A loss probe is no progress: the wait goes on from before it.
+    if (!tlp_outstanding_) rtx_armed_at_ = now;
     // Restarted by nearly every ACK: a store, not a move in the wheel.
     layer_->timers().arm_lazily(rtx_timer_, now + rtt_.backed_off(backoff_));
 }
@@ -1067,6 +1094,7 @@ void Connection::arm_retransmission(TimeNs now) noexcept {
     pto = std::clamp<TimeNs>(pto, 10 * kNsPerMs, rtt_.backed_off(0));
     probe_armed_ = true;
     probe_armed_at_ = now;
+    rtx_armed_at_ = now;
     layer_->timers().arm_lazily(rtx_timer_, now + pto);
 }
 
@@ -1131,11 +1159,26 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
     }
     tlp_outstanding_ = false;
     const TcpConfig& cfg = layer_->config();
-    const std::uint32_t limit = state_ == State::syn_sent       ? cfg.syn_retries
-                                : state_ == State::syn_received ? cfg.synack_retries
-                                                                : cfg.retries2;
+    const bool handshake = state_ == State::syn_sent || state_ == State::syn_received;
+    std::uint32_t limit = state_ == State::syn_sent       ? cfg.syn_retries
+                          : state_ == State::syn_received ? cfg.synack_retries
+                                                          : cfg.retries2;
+    if (retransmits_ == 0) rtx_stamp_ = rtx_armed_at_;
+    if (orphan_ && !handshake) {
+        // Linux's tcp_write_timeout for an orphan: fewer retries
+        // (tcp_orphan_retries), and none once the RTO has backed off to
+        // its maximum; with too many orphans on the lcore, killed now.
+        const bool alive = rto() < cfg.max_rto;
+        limit = orphan_retries(alive);
+        if (orphan_out_of_resources(alive || retransmits_ < limit, now)) return;
+    }
+    // TCP_USER_TIMEOUT replaces the count once the handshake is done; in it,
+    // it can only end the attempt sooner (tcp_write_timeout).
+    const TimeNs user_timeout = opts_.user_timeout;
+    bool expired = (handshake || user_timeout == 0) && retransmits_ >= limit;
+    if (!expired && user_timeout != 0 && retransmits_ > 0) expired = now - rtx_stamp_ >= user_timeout;
     Counters& c = layer_->counters();
-    if (retransmits_ >= limit) {
+    if (expired) {
         // tcp_retransmit_timer → tcp_write_err: give up, no RST.
         c.tcp_connections_timed_out.add();
         if (state_ == State::syn_received && listener_ != nullptr) {
@@ -1151,7 +1194,10 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
     c.tcp_timeouts.add();
     rtt_timing_ = false; // Karn
 
-    if (state_ == State::syn_sent || state_ == State::syn_received) return send_syn(now);
+    if (handshake) {
+        send_syn(now);
+        return clamp_rto_to_user_timeout(now);
+    }
 
     // RFC 5681 3.1 eq. 4 and the loss window; then go back to SND.UNA.
     const std::uint32_t flight = static_cast<std::uint32_t>(seq_diff(snd_max_, snd_una_));
@@ -1171,10 +1217,14 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
         send_fin_if_due(now); // only the FIN was outstanding
     }
     if (!rtx_timer_.armed()) arm_rto(now);
+    clamp_rto_to_user_timeout(now);
 }
 
 void Connection::on_persist_timer(TimeNs now) noexcept {
-    if (unsent_bytes() == 0 || snd_nxt_ != snd_una_) return;
+    if (unsent_bytes() == 0 || snd_nxt_ != snd_una_) {
+        persist_started_ = false;
+        return;
+    }
     const std::uint32_t in_flight = 0;
     const std::uint32_t usable = std::min(snd_wnd_, cwnd_) - in_flight;
     if (usable > 0) {
@@ -1185,18 +1235,39 @@ void Connection::on_persist_timer(TimeNs now) noexcept {
         if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
         return;
     }
-    // A peer that stopped answering is gone (tcp_probe_timer: retries2
-    // probes in a row without an ACK).
-    if (persist_probes_ >= layer_->config().retries2) {
+    // Linux's tcp_probe_timer. A peer that answers every probe keeps a
+    // connection (RFC 1122 4.2.2.17), unless the application set a user
+    // timeout or is gone: then the time since the first probe counts, not
+    // the answers. A peer that stopped answering is gone (retries2 probes
+    // in a row without an ACK).
+    const TcpConfig& cfg = layer_->config();
+    const auto give_up = [&] {
         layer_->counters().tcp_connections_timed_out.add();
-        return fail(ETIMEDOUT);
+        fail(ETIMEDOUT);
+    };
+    if (!persist_started_) {
+        persist_started_ = true;
+        persist_since_ = now;
+    } else if (opts_.user_timeout != 0 && now - persist_since_ >= opts_.user_timeout) {
+        return give_up();
     }
+    std::uint32_t max_probes = cfg.retries2;
+    if (orphan_) {
+        // The interval only grows while the window stays shut, answered or
+        // not: once it reaches the maximum RTO the orphan is given up.
+        const bool alive = rtt_.backed_off(persist_backoff_) < cfg.max_rto;
+        max_probes = orphan_retries(alive);
+        if (!alive && persist_backoff_ >= max_probes) return give_up();
+        if (orphan_out_of_resources(true, now)) return;
+    }
+    if (persist_probes_ >= max_probes) return give_up();
     // Zero-window probe: an old sequence number makes the peer answer with
     // an ACK that carries its window (Linux's tcp_xmit_probe_skb).
     send_control(tf::ack, snd_una_ - 1, now);
     ++persist_probes_;
     if (persist_backoff_ < 30) ++persist_backoff_;
-    layer_->timers().arm(persist_timer_, now + rtt_.backed_off(persist_backoff_));
+    layer_->timers().arm(persist_timer_,
+                         now + clamp_to_user_timeout(persist_since_, rtt_.backed_off(persist_backoff_), now));
 }
 
 void Connection::on_keepalive_timer(TimeNs now) noexcept {
@@ -1211,7 +1282,11 @@ void Connection::on_keepalive_timer(TimeNs now) noexcept {
         layer_->timers().arm(keepalive_timer_, std::max(from + keepalive_idle_, now + kNsPerMs));
         return;
     }
-    if (keepalive_probes_ >= keepalive_count_) {
+    // With a user timeout, the time since the peer was last heard decides,
+    // not the count (tcp_keepalive_timer).
+    const TimeNs user_timeout = opts_.user_timeout;
+    if (user_timeout != 0 ? keepalive_probes_ > 0 && now - last_received_ >= user_timeout
+                          : keepalive_probes_ >= keepalive_count_) {
         // tcp_keepalive_timer: tell the peer, then give up.
         send_control(tf::rst | tf::ack, snd_max_, now);
         layer_->counters().tcp_resets_sent.add();
@@ -1314,6 +1389,7 @@ void Connection::close() noexcept {
     } else {
         fin_queued_ = true;
         if (state_ == State::fin_wait_2) layer_->timers().arm(time_wait_timer_, layer_->now() + layer_->config().time_wait);
+        become_orphan(); // reset at once if the lcore has too many
     }
     layer_->end_app_call(*this);
 }

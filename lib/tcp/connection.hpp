@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tcp/chunk.hpp"
+#include "tcp/rate_limit.hpp"
 #include "tcp/reassembly.hpp"
 #include "tcp/sack_scoreboard.hpp"
 #include "tcp/rtt.hpp"
@@ -20,6 +21,7 @@
 #include "tcp/tcp_config.hpp"
 #include "tcp/tcp_memory.hpp"
 #include "timer/timer_wheel.hpp"
+#include "util/counter.hpp"
 
 namespace lanetcp::tcp {
 
@@ -101,6 +103,12 @@ public:
     // defaults: 7200 s, 75 s, 9.
     void set_keepalive(bool on, TimeNs idle = 7200 * kNsPerSec, TimeNs interval = 75 * kNsPerSec,
                        std::uint32_t count = 9) noexcept;
+    // TCP_USER_TIMEOUT (RFC 5482, as Linux): data sent and unacknowledged
+    // for `timeout`, whether retransmitted or held by a zero window whose
+    // probes are answered, or keepalive probes unanswered for `timeout` since
+    // the peer was last heard, end the connection with ETIMEDOUT. It replaces
+    // retries2 and the keepalive count. 0: off.
+    void set_user_timeout(TimeNs timeout) noexcept { opts_.user_timeout = timeout; }
 
     // ---- inspection ----
     State state() const noexcept { return state_; }
@@ -137,6 +145,8 @@ public:
     bool persist_timer_armed() const noexcept { return persist_timer_.armed(); }
     TimeNs retransmit_deadline() const noexcept { return rtx_timer_.deadline(); }
     void* user() const noexcept { return user_; }
+    // Closed by the application and not yet freed or in TIME_WAIT.
+    bool orphan() const noexcept { return orphan_; }
     // One line: addresses, state, sequence numbers relative to ISS/IRS,
     // windows, congestion state and armed timers (describe.cpp).
     std::string describe(TimeNs now) const;
@@ -208,6 +218,19 @@ private:
     void arm_retransmission(TimeNs now) noexcept; // RTO, or a loss probe's PTO
     void send_loss_probe(TimeNs now) noexcept;
     void ack_scheduling(bool full_segment, TimeNs now) noexcept;
+
+    // ---- giving up: orphans, user timeout (give_up.cpp) ----
+    void become_orphan() noexcept;
+    void leave_orphans() noexcept;
+    std::uint32_t orphan_retries(bool alive) const noexcept;
+    // Resets (or just frees) an orphan when the lcore has too many; true if so.
+    bool orphan_out_of_resources(bool do_reset, TimeNs now) noexcept;
+    // `when` from now, but no later than `since` + the user timeout.
+    TimeNs clamp_to_user_timeout(TimeNs since, TimeNs when, TimeNs now) const noexcept;
+    void clamp_rto_to_user_timeout(TimeNs now) noexcept; // after a timeout, from rtx_stamp_
+    // Whether to answer an invalid segment with an ACK (rate_limit.cpp);
+    // counts in `skipped` the answers not sent.
+    bool answer_invalid(const InSegment& seg, TimeNs now, Counter& skipped) noexcept;
 
     // ---- timers ----
     void on_timer(std::uint8_t kind, TimeNs now) noexcept;
@@ -353,6 +376,11 @@ private:
     std::uint32_t backoff_ = 0;
     std::uint32_t persist_backoff_ = 0;
     std::uint32_t persist_probes_ = 0; // zero-window probes without an ACK in reply
+    bool persist_started_ = false;     // probing since persist_since_ (Linux's icsk_probes_tstamp)
+    TimeNs persist_since_ = 0;
+    TimeNs rtx_armed_at_ = 0;          // when the retransmission timer was last started
+    TimeNs rtx_stamp_ = 0;             // since when the timeouts in a row wait (Linux's retrans_stamp)
+    TimeNs last_data_sent_ = 0;        // Linux's lsndtime, for orphans
 
     // Tail loss probe (RFC 8985 7): the retransmit timer is a PTO, and
     // a probe is out whose arrival a SACK up to tlp_high_seq_ would show.
@@ -394,6 +422,8 @@ private:
     SeqNum una_rxt_seq_{};        // the front hole last resent, and when
     TimeNs una_rxt_time_ = 0;
     bool app_closed_ = false;  // close() or abort(): no callbacks but on_closed
+    bool orphan_ = false;      // counted in TcpLayer::orphans()
+    InvalidAckLimiter invalid_acks_; // ACKs to invalid segments and challenge ACKs
     bool in_dispatch_ = false;
     bool dead_ = false;        // to be freed once the current event is done
     Listener* listener_ = nullptr; // while SYN_RECEIVED from a passive open

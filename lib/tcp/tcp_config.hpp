@@ -36,7 +36,21 @@ struct TcpConfig {
     bool sack = true;                        // offer and accept SACK (RFC 2018)
     bool window_scale = true;                // offer and accept window scaling (RFC 7323 2)
     bool timestamps = true;                  // offer and accept timestamps (RFC 7323 3)
-    std::uint32_t challenge_ack_limit = 1000; // challenge ACKs per second per lcore (RFC 5961 7)
+    // RFC 5961 7: challenge ACKs per second per lcore, on average; each
+    // second's budget is drawn from [limit/2, limit*3/2) (Linux after
+    // CVE-2016-5696), so that it cannot be counted off-path.
+    std::uint32_t challenge_ack_limit = 1000;
+    // ACKs that answer invalid segments (out of window, PAWS, bad ACK) and
+    // challenge ACKs: at most one per connection per interval
+    // (net.ipv4.tcp_invalid_ratelimit); 0: no limit.
+    TimeNs invalid_ratelimit = 500 * kNsPerMs;
+    // Orphans: connections the application closed, finishing on their own.
+    std::uint32_t orphan_retries = 0;        // net.ipv4.tcp_orphan_retries; 0: 8 while the peer seems alive
+    std::uint32_t max_orphans = 8192;        // net.ipv4.tcp_max_orphans, per lcore
+    // TCP_USER_TIMEOUT (RFC 5482) for every connection: how long sent data
+    // may stay unacknowledged (retransmissions, zero-window probes) and how
+    // long keepalive waits for an answer before ETIMEDOUT; 0: off.
+    TimeNs user_timeout = 0;
     bool nodelay = false;                    // TCP_NODELAY for every connection
     bool loss_probes = true;                 // tail loss probes (RFC 8985 7), with SACK
     // Keepalive (RFC 9293 3.8.4) for every connection; off, as on Linux.
@@ -59,10 +73,12 @@ struct ConnectionOptions {
     TimeNs keepalive_idle = 7200 * kNsPerSec;
     TimeNs keepalive_interval = 75 * kNsPerSec;
     std::uint32_t keepalive_count = 9;
+    TimeNs user_timeout = 0; // TCP_USER_TIMEOUT; Connection::set_user_timeout changes it later
 
     static ConnectionOptions from(const TcpConfig& c) noexcept {
         return {c.send_buffer, c.receive_buffer, c.sack,           c.window_scale,       c.timestamps,
-                c.nodelay,     c.keepalive,      c.keepalive_idle, c.keepalive_interval, c.keepalive_count};
+                c.nodelay,     c.keepalive,      c.keepalive_idle, c.keepalive_interval, c.keepalive_count,
+                c.user_timeout};
     }
 };
 

@@ -24,7 +24,8 @@ TcpLayer::TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counter
       pool_(std::make_unique<Connection[]>(config.max_connections)),
       buckets_(std::bit_ceil(std::max<std::size_t>(config.max_connections, 16))),
       table_(Table::bucket_traits(buckets_.data(), buckets_.size())),
-      now_(now) {
+      now_(now),
+      challenge_budget_(key) {
     for (std::uint32_t i = 0; i < config.max_connections; ++i) free_.push_back(pool_[i]);
     memory_.configure(config.memory_pressure, config.memory_limit);
 }
@@ -64,6 +65,7 @@ void TcpLayer::drop_resources(Connection& c) noexcept {
 void TcpLayer::release(Connection& c) noexcept {
     drop_resources(c);
     memory_.add(-c.mem_charged_);
+    c.leave_orphans();
     if (c.listener_ != nullptr) --c.listener_->syn_received;
     if (c.table_hook.is_linked()) table_.erase(table_.iterator_to(c));
     // A fresh control block for the next user.
@@ -179,15 +181,10 @@ void TcpLayer::send_reset_for(const InSegment& seg) noexcept {
 }
 
 bool TcpLayer::challenge_ack_allowed(TimeNs now) noexcept {
-    if (now - challenge_window_start_ >= kNsPerSec) {
-        challenge_window_start_ = now;
-        challenge_acks_in_window_ = 0;
-    }
-    if (challenge_acks_in_window_ >= config_.challenge_ack_limit) {
+    if (!challenge_budget_.take(now, config_.challenge_ack_limit)) {
         counters_.tcp_challenge_acks_limited.add();
         return false;
     }
-    ++challenge_acks_in_window_;
     counters_.tcp_challenge_acks.add();
     return true;
 }

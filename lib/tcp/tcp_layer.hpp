@@ -13,6 +13,7 @@
 #include "netif/counters.hpp"
 #include "tcp/connection.hpp"
 #include "tcp/isn.hpp"
+#include "tcp/rate_limit.hpp"
 #include "tcp/send_queue.hpp"
 #include "tcp/tcp_config.hpp"
 #include "tcp/tcp_memory.hpp"
@@ -85,8 +86,17 @@ public:
     // RST in answer to `seg`, which has no connection (RFC 9293 3.10.7.1).
     void send_reset_for(const InSegment& seg) noexcept;
     // RFC 5961 7: whether one more challenge ACK fits this second's budget
-    // (TcpConfig::challenge_ack_limit per lcore); counts both outcomes.
+    // (TcpConfig::challenge_ack_limit per lcore on average, randomised: see
+    // ChallengeAckBudget); counts both outcomes.
     bool challenge_ack_allowed(TimeNs now) noexcept;
+    // Orphans: connections closed by the application, not yet freed or in
+    // TIME_WAIT (Linux's tcp_orphan_count, tcp_too_many_orphans).
+    std::uint32_t orphans() const noexcept { return orphans_; }
+    bool too_many_orphans(unsigned shift) const noexcept {
+        return (static_cast<std::uint64_t>(orphans_) << shift) > config_.max_orphans;
+    }
+    void add_orphan() noexcept { ++orphans_; }
+    void remove_orphan() noexcept { --orphans_; }
     // Returns a finished connection to the pool.
     void release(Connection& c) noexcept;
     // Called by a connection reaching ESTABLISHED from a passive open.
@@ -147,8 +157,8 @@ private:
     std::array<Listener*, 65536> listener_by_port_{};
     std::uint32_t next_ephemeral_ = 0;
     TimeNs now_ = 0;
-    TimeNs challenge_window_start_ = 0;
-    std::uint32_t challenge_acks_in_window_ = 0;
+    ChallengeAckBudget challenge_budget_;
+    std::uint32_t orphans_ = 0;
 };
 
 } // namespace lanetcp::tcp

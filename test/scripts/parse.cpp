@@ -179,7 +179,7 @@ struct LineParser {
         static constexpr Command kCommands[] = {
             {"listen", 1, 1}, {"connect", 1, 1}, {"send", 1, 1},       {"shutdown", 0, 0},    {"close", 0, 0},
             {"abort", 0, 0},  {"nodelay", 1, 1}, {"keepalive", 1, 4}, {"read_stop", 0, 0},   {"read_resume", 0, 0},
-            {"read", 1, 1},   {"expect", 2, 3},
+            {"read", 1, 1},   {"expect", 2, 3},   {"user_timeout", 1, 1},
         };
         for (const Command& c : kCommands) {
             if (w[0] != c.name) continue;

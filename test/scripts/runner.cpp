@@ -58,6 +58,10 @@ void apply(TcpConfig& c, std::uint32_t& peer_isn, const Setting& s, const std::s
     else if (k == "window_scale") flag(c.window_scale);
     else if (k == "timestamps") flag(c.timestamps);
     else if (k == "challenge_ack_limit") u32(c.challenge_ack_limit);
+    else if (k == "invalid_ratelimit") ms(c.invalid_ratelimit);
+    else if (k == "orphan_retries") u32(c.orphan_retries);
+    else if (k == "max_orphans") u32(c.max_orphans);
+    else if (k == "user_timeout") ms(c.user_timeout);
     else if (k == "initial_rto") ms(c.initial_rto);
     else if (k == "min_rto") ms(c.min_rto);
     else if (k == "max_rto") ms(c.max_rto);
@@ -385,6 +389,8 @@ void Runner::call(const std::vector<std::string>& w) {
             else fail("keepalive: unknown setting '" + key + "' (idle, interval, count)");
         }
         conn().set_keepalive(true, idle, interval, count);
+    } else if (cmd == "user_timeout") {
+        conn().set_user_timeout(number(w[1]) * kNsPerMs); // TCP_USER_TIMEOUT, in milliseconds as Linux
     } else if (cmd == "read_stop") {
         consume_ = false;
         if (active_ || !server_.apps.empty()) app().consume = false;

@@ -100,6 +100,21 @@ args = ["--no-huge", "-m", "512"]
     EXPECT_EQ(c.eal.args, (std::vector<std::string>{"--no-huge", "-m", "512"}));
 }
 
+TEST(ConfigToml, ReadsOrphanAndRateLimitSettings) {
+    Config c = from_toml(R"(
+[tcp]
+invalid_ratelimit_ms = 0
+orphan_retries = 3
+max_orphans = 100
+user_timeout_ms = 30000
+)");
+    EXPECT_EQ(c.tcp.invalid_ratelimit, 0u);
+    EXPECT_EQ(c.tcp.orphan_retries, 3u);
+    EXPECT_EQ(c.tcp.max_orphans, 100u);
+    EXPECT_EQ(c.tcp.user_timeout, 30 * kNsPerSec);
+    EXPECT_EQ(from_toml("").tcp.invalid_ratelimit, 500 * kNsPerMs) << "Linux's tcp_invalid_ratelimit";
+}
+
 TEST(ConfigToml, EmptyFileKeepsDefaults) {
     Config c = from_toml("");
     EXPECT_FALSE(c.interface.address);

@@ -299,7 +299,9 @@ TEST_F(OneLayer, RstInTheWindowButNotExactGetsAChallengeAck) {
     EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt, 0));
     EXPECT_EQ(c->state(), State::established);
     EXPECT_EQ(counters().tcp_challenge_acks.get(), 1u);
-    // A RST with data starting before RCV.NXT is not exact either.
+    // A RST with data starting before RCV.NXT is not exact either (half a
+    // second later: one challenge ACK per connection per tcp_invalid_ratelimit).
+    now += 500 * kMs;
     peer(tf::rst | tf::ack, peer_nxt - 2, our_nxt, "xyz");
     EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt, 0));
     EXPECT_EQ(c->state(), State::established);
@@ -323,7 +325,9 @@ TEST_F(OneLayer, SynInEstablishedGetsAChallengeAck) {
     peer(tf::syn, peer_nxt + 5, SeqNum{});
     EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt, 0));
     EXPECT_EQ(counters().tcp_challenge_acks.get(), 1u);
-    // The original SYN again (an old duplicate): only an ACK too.
+    // The original SYN again (an old duplicate): only an ACK too (half a
+    // second later: one challenge ACK per connection per tcp_invalid_ratelimit).
+    now += 500 * kMs;
     InSegment syn = fake::make_segment(tuple, peer_isn, SeqNum{}, tf::syn, 65535);
     input(syn);
     EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, peer_nxt, 0));
