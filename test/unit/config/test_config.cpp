@@ -100,6 +100,20 @@ args = ["--no-huge", "-m", "512"]
     EXPECT_EQ(c.eal.args, (std::vector<std::string>{"--no-huge", "-m", "512"}));
 }
 
+TEST(ConfigToml, ReadsSynFloodSettings) {
+    Config c = from_toml(R"(
+[tcp]
+syn_backlog = 64
+syncache_entries = 2048
+syncookies = false
+)");
+    EXPECT_EQ(c.tcp.syn_backlog, 64u);
+    EXPECT_EQ(c.tcp.syncache_entries, 2048u);
+    EXPECT_FALSE(c.tcp.syncookies);
+    EXPECT_TRUE(from_toml("").tcp.syncookies) << "on by default, as Linux's tcp_syncookies = 1";
+    EXPECT_THROW(from_toml("[tcp]\nsyncache_entries = 0\n"), std::exception);
+}
+
 TEST(ConfigToml, EmptyFileKeepsDefaults) {
     Config c = from_toml("");
     EXPECT_FALSE(c.interface.address);
