@@ -171,6 +171,7 @@ private:
     std::unique_ptr<Connection[]> pool_;
     std::vector<Table::bucket_type> buckets_;
     Table table_;
+    Connection* last_found_ = nullptr; // find()'s last hit, while it is in the table
     FreeList free_;
     Syncache syncache_;
     std::vector<std::unique_ptr<Listener>> listeners_;
