@@ -80,14 +80,6 @@ void Connection::take_peer_syn(const InSegment& syn, TimeNs now) noexcept {
     snd_wl1_ = syn.seq;
 }
 
-void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept {
-    take_peer_syn(syn, now);
-    listener_ = &l;
-    state_ = State::syn_received;
-    layer_->counters().tcp_passive_opens.add();
-    send_syn(now);
-}
-
 void Connection::open_from_request(const InSegment& syn, Listener& l, std::uint32_t synack_retransmits,
                                    bool timed, TimeNs synack_sent, TimeNs now) noexcept {
     take_peer_syn(syn, now);

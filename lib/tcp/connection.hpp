@@ -158,7 +158,6 @@ private:
     // ---- set-up (TcpLayer) ----
     void init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const ConnectionOptions& options) noexcept;
     void open_active(TimeNs now) noexcept;                              // CLOSED -> SYN_SENT
-    void open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept; // LISTEN -> SYN_RECEIVED
     // LISTEN -> SYN_RECEIVED for a handshake the syncache ran or a SYN cookie
     // carried: the SYN-ACK is out already, `synack_retransmits` times resent;
     // `timed`: its RTT is measured from `synack_sent`.
