@@ -178,6 +178,8 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.integer("ephemeral_first", c.ephemeral_first, 1, 65535);
     r.integer("ephemeral_last", c.ephemeral_last, 1, 65535);
     r.integer("syn_backlog", c.syn_backlog, 1, 1 << 24);
+    r.integer("syncache_entries", c.syncache_entries, 16, 1 << 24);
+    r.boolean("syncookies", c.syncookies);
     r.boolean("sack", c.sack);
     r.boolean("window_scale", c.window_scale);
     r.boolean("timestamps", c.timestamps);

@@ -46,7 +46,8 @@ namespace lanetcp {
     X(tcp_bad_header, "tcp.bad_header") /* data offset wrong, or the segment is shorter than its header */ \
     X(tcp_bad_option, "tcp.bad_option") /* an option with an impossible length */ \
     X(tcp_bad_flags, "tcp.bad_flags") /* SYN+FIN, SYN+RST, no ACK where one is required ... */ \
-    X(tcp_syn_backlog_full, "tcp.syn_backlog_full") /* a listener has its maximum of half-open connections */ \
+    X(tcp_syn_backlog_full, "tcp.syn_backlog_full") /* a listener has its maximum of half-open connections (and SYN cookies are off) */ \
+    X(tcp_bad_syncookie, "tcp.bad_syncookie") /* an ACK to a listener that sent SYN cookies, with a forged or expired one; answered with RST */ \
     X(tcp_table_full, "tcp.table_full") /* no free control block */ \
     X(tcp_out_of_window, "tcp.out_of_window") /* not acceptable (RFC 9293 3.10.7.4); answered with an ACK */ \
     X(tcp_out_of_order, "tcp.out_of_order") /* ahead of RCV.NXT with the reassembly queue full; dup ACK sent */ \
@@ -119,7 +120,10 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_out_of_order_held) \
     X(tcp_keepalive_probes) \
     X(tcp_collapsed_segments) \
-    X(tcp_memory_peak_bytes) /* the most TCP data an lcore pinned at once (truesize; summed over lcores) */
+    X(tcp_memory_peak_bytes) /* the most TCP data an lcore pinned at once (truesize; summed over lcores) */ \
+    X(tcp_syncookies_sent) \
+    X(tcp_syncookies_accepted) \
+    X(tcp_syncookies_failed)
 
 struct Counters {
 #define LANETCP_DECLARE_COUNTER(name) Counter name;

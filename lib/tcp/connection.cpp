@@ -55,9 +55,7 @@ void Connection::init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const
     size_receive_buffer();
     rtt_ = RttEstimator(cfg.min_rto, cfg.max_rto, cfg.initial_rto);
     snd_mss_ = 536;
-    // Any fixed per-connection value hides the host's uptime; the ISS is
-    // already secret and unique, and scrambled it is unrelated to it.
-    ts_offset_ = static_cast<std::uint32_t>(iss.raw() * 0x9e3779b1u);
+    ts_offset_ = timestamp_offset(iss);
     last_data_sent_ = layer.now(); // Linux starts lsndtime at the handshake
 }
 
@@ -85,12 +83,19 @@ void Connection::take_peer_syn(const InSegment& syn, TimeNs now) noexcept {
     snd_wl1_ = syn.seq;
 }
 
-void Connection::open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept {
+void Connection::open_from_request(const InSegment& syn, Listener& l, std::uint32_t synack_retransmits,
+                                   bool timed, TimeNs synack_sent, TimeNs now) noexcept {
     take_peer_syn(syn, now);
     listener_ = &l;
     state_ = State::syn_received;
-    layer_->counters().tcp_passive_opens.add();
-    send_syn(now);
+    snd_nxt_ = snd_max_ = iss_ + 1; // the SYN-ACK went
+    retransmits_ = backoff_ = synack_retransmits;
+    if (timed) { // the handshake's RTT sample, as send_syn would have timed it
+        rtt_timing_ = true;
+        rtt_seq_ = iss_ + 1;
+        rtt_start_ = synack_sent;
+    }
+    arm_rto(now);
 }
 
 void Connection::take_peer_options(const wire::TcpOptions& o, TimeNs now) noexcept {

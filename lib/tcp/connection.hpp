@@ -172,7 +172,11 @@ private:
     // ---- set-up (TcpLayer) ----
     void init(TcpLayer& layer, const FourTuple& tuple, SeqNum iss, const ConnectionOptions& options) noexcept;
     void open_active(TimeNs now) noexcept;                              // CLOSED -> SYN_SENT
-    void open_passive(const InSegment& syn, Listener& l, TimeNs now) noexcept; // LISTEN -> SYN_RECEIVED
+    // LISTEN -> SYN_RECEIVED for a handshake the syncache ran or a SYN cookie
+    // carried: the SYN-ACK is out already, `synack_retransmits` times resent;
+    // `timed`: its RTT is measured from `synack_sent`.
+    void open_from_request(const InSegment& syn, Listener& l, std::uint32_t synack_retransmits, bool timed,
+                           TimeNs synack_sent, TimeNs now) noexcept;
 
     // ---- input, RFC 9293 3.10.7 ----
     void input(InSegment& seg, TimeNs now) noexcept;

@@ -1,6 +1,7 @@
 // The identity of a connection, from this host's point of view.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,15 +18,22 @@ struct FourTuple {
     constexpr bool operator==(const FourTuple&) const noexcept = default;
 };
 
-inline std::size_t hash_value(const FourTuple& t) noexcept {
-    // One multiply-xorshift round over the packed tuple: cheap and spreads
-    // ports and low address bits (what varies on a busy server) over the table.
-    std::uint64_t x = (std::uint64_t{t.remote_ip.v} << 32 | t.local_ip.v) ^
-                      (std::uint64_t{t.remote_port} << 16 | t.local_port) * 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 32;
-    return static_cast<std::size_t>(x);
-}
+// The hash of a 4-tuple in the connection table and the syncache: SipHash-2-4
+// (libsodium's crypto_shorthash) under a key drawn once per process, so that
+// a peer cannot compute offline a set of tuples that fall into one bucket and
+// turn every lookup into a walk of a long chain (the attack on unkeyed hash
+// tables; Linux's inet_ehashfn is keyed for the same reason).
+class TupleHasher {
+public:
+    static constexpr std::size_t kKeyBytes = 16;
+    using Key = std::array<std::uint8_t, kKeyBytes>;
+
+    TupleHasher() noexcept = default;
+    explicit TupleHasher(const Key& key) noexcept : key_(key) {}
+    std::size_t operator()(const FourTuple& t) const noexcept;
+
+private:
+    Key key_{};
+};
 
 } // namespace lanetcp::tcp

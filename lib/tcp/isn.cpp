@@ -15,6 +15,13 @@ IsnGenerator::Key IsnGenerator::random_key() {
     return k;
 }
 
+IsnGenerator::Key IsnGenerator::derive_key(const Key& secret, const char* purpose) noexcept {
+    Key k;
+    crypto_generichash(k.data(), k.size(), reinterpret_cast<const unsigned char*>(purpose), std::strlen(purpose),
+                       secret.data(), secret.size());
+    return k;
+}
+
 wire::SeqNum IsnGenerator::next(const FourTuple& t, TimeNs now) const noexcept {
     std::uint8_t msg[12];
     std::memcpy(msg, &t.local_ip.v, 4);

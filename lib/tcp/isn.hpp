@@ -12,6 +12,12 @@
 
 namespace lanetcp::tcp {
 
+// The offset of a connection's TSval clock (RFC 7323 5.4 allows any): any
+// fixed per-connection value hides the host's uptime; the ISS is already
+// secret and unique, and scrambled it is unrelated to it. A function of the
+// ISS alone, so that a SYN cookie's ACK (whose ISS is SEG.ACK - 1) finds it.
+constexpr std::uint32_t timestamp_offset(wire::SeqNum iss) noexcept { return iss.raw() * 0x9e3779b1u; }
+
 class IsnGenerator {
 public:
     static constexpr std::size_t kKeyBytes = 16;
@@ -19,6 +25,9 @@ public:
 
     // A key from the system's random source (one per process is enough).
     static Key random_key();
+    // An independent key for another use of the same secret (SYN cookies,
+    // the connection table's hash): a keyed BLAKE2b of `purpose`.
+    static Key derive_key(const Key& secret, const char* purpose) noexcept;
 
     explicit IsnGenerator(const Key& key) noexcept : key_(key) {}
     wire::SeqNum next(const FourTuple& t, TimeNs now) const noexcept;

@@ -33,6 +33,8 @@ struct TcpConfig {
     std::uint16_t ephemeral_first = 32768;   // net.ipv4.ip_local_port_range
     std::uint16_t ephemeral_last = 60999;
     std::uint32_t syn_backlog = 1024;        // SYN_RECEIVED per listener
+    std::uint32_t syncache_entries = 8192;   // half-open connections per lcore, all listeners
+    bool syncookies = true;                  // SYN cookies past either bound (net.ipv4.tcp_syncookies = 1)
     bool sack = true;                        // offer and accept SACK (RFC 2018)
     bool window_scale = true;                // offer and accept window scaling (RFC 7323 2)
     bool timestamps = true;                  // offer and accept timestamps (RFC 7323 3)

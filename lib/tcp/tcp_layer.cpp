@@ -15,6 +15,8 @@ TcpLayer::TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counter
       output_(output),
       counters_(counters),
       isn_(key),
+      hasher_(IsnGenerator::derive_key(key, "lanetcp 4-tuple table hash")),
+      cookies_(IsnGenerator::derive_key(key, "lanetcp SYN cookies")),
       local_ip_(local_ip),
       // RFC 9293 3.7.1: MTU less the fixed IPv4 and TCP headers.
       local_mss_(static_cast<std::uint16_t>(std::min<unsigned>(config.mss, mtu - 40u))),
@@ -23,7 +25,8 @@ TcpLayer::TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counter
       held_(config.reassembly_segments),
       pool_(std::make_unique<Connection[]>(config.max_connections)),
       buckets_(std::bit_ceil(std::max<std::size_t>(config.max_connections, 16))),
-      table_(Table::bucket_traits(buckets_.data(), buckets_.size())),
+      table_(Table::bucket_traits(buckets_.data(), buckets_.size()), TupleHash{hasher_}),
+      syncache_(config.syncache_entries, hasher_),
       now_(now),
       challenge_budget_(key) {
     for (std::uint32_t i = 0; i < config.max_connections; ++i) free_.push_back(pool_[i]);
@@ -38,11 +41,18 @@ TcpLayer::~TcpLayer() {
     }
     table_.clear();
     free_.clear();
+    syncache_.for_each([this](SynRequest& r) { timers_.cancel(r.timer); });
 }
 
 Connection* TcpLayer::find(const FourTuple& t) noexcept {
-    auto it = table_.find(t, TupleHash{}, TupleEqual{});
-    return it == table_.end() ? nullptr : &*it;
+    // A one-entry cache in front of the table (4.4BSD's tcp_last_inpcb): the
+    // segments of a burst mostly belong to one connection, and the keyed hash
+    // (SipHash-2-4, about 180 instructions) is the dearest part of a lookup.
+    if (last_found_ != nullptr && last_found_->tuple() == t) return last_found_;
+    auto it = table_.find(t, table_.hash_function(), TupleEqual{});
+    if (it == table_.end()) return nullptr;
+    last_found_ = &*it;
+    return last_found_;
 }
 
 Connection* TcpLayer::allocate() noexcept {
@@ -68,6 +78,7 @@ void TcpLayer::release(Connection& c) noexcept {
     c.leave_orphans();
     if (c.listener_ != nullptr) --c.listener_->syn_received;
     if (c.table_hook.is_linked()) table_.erase(table_.iterator_to(c));
+    if (last_found_ == &c) last_found_ = nullptr;
     // A fresh control block for the next user.
     std::destroy_at(&c);
     std::construct_at(&c);
@@ -128,6 +139,7 @@ void TcpLayer::input(InSegment& seg, TimeNs now) noexcept {
         end_event(*c, now);
         return;
     }
+    if (SynRequest* r = syncache_.find(seg.tuple)) return input_request(*r, seg, now);
     if (l != nullptr) return input_listen(*l, seg, now);
     // RFC 9293 3.10.7.1: CLOSED. Everything but a RST gets a RST.
     counters_.drop(Drop::tcp_no_listener);
@@ -137,30 +149,47 @@ void TcpLayer::input(InSegment& seg, TimeNs now) noexcept {
 
 void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNum* iss) noexcept {
     // RFC 9293 3.10.7.2.
-    seg.payload.release(); // no data on a SYN (no TCP Fast Open)
-    if (seg.flags.rst()) return;
+    if (seg.flags.rst()) return seg.payload.release();
     if (seg.flags.ack()) {
+        // The ACK that completes a cookie handshake (it may carry data).
+        if (input_cookie(l, seg, now)) return;
+        seg.payload.release();
         counters_.drop(Drop::tcp_no_listener);
         return send_reset_for(seg);
     }
+    seg.payload.release(); // no data on a SYN (no TCP Fast Open)
     if (!seg.flags.syn()) {
         counters_.drop(Drop::tcp_bad_flags);
         return;
     }
-    if (l.syn_received >= l.backlog) {
+    // A half-open connection is a request entry, bounded per listener by
+    // its backlog and per lcore by the syncache; past either, a SYN cookie
+    // (RFC 4987 3.6) keeps nothing at all.
+    SynRequest* r = l.syn_received < l.backlog ? syncache_.insert(seg.tuple) : nullptr;
+    if (r == nullptr) {
+        if (config_.syncookies) return send_cookie(l, seg, now);
         counters_.drop(Drop::tcp_syn_backlog_full);
         return;
     }
-    Connection* c = allocate();
-    if (c == nullptr) {
-        counters_.drop(Drop::tcp_table_full);
-        return;
-    }
-    c->init(*this, seg.tuple, iss != nullptr ? *iss : isn_.next(seg.tuple, now), l.options);
-    table_.insert(*c);
     ++l.syn_received;
-    c->open_passive(seg, l, now);
-    end_event(*c, now);
+    r->listener = &l;
+    r->iss = iss != nullptr ? *iss : isn_.next(seg.tuple, now);
+    r->irs = seg.seq;
+    r->synack_sent = now;
+    r->retransmits = 0;
+    // Each extension is on only if both SYNs carry it (RFC 2018 2, RFC 7323
+    // 2.2 and 3.2): the SYN-ACK offers only what the SYN did.
+    const wire::TcpOptions& o = seg.options;
+    r->peer_mss = o.mss.value_or(0);
+    r->peer_window = seg.window;
+    r->wscale_ok = l.options.window_scale && o.window_scale.has_value();
+    r->peer_wscale = o.window_scale.value_or(0);
+    r->sack_ok = l.options.sack && o.sack_permitted;
+    r->ts_ok = l.options.timestamps && o.timestamps.has_value();
+    r->ts_recent = r->ts_ok ? o.timestamps->value : 0;
+    counters_.tcp_passive_opens.add();
+    send_request_synack(*r, now);
+    timers_.arm(r->timer, now + config_.initial_rto);
 }
 
 void TcpLayer::send_reset_for(const InSegment& seg) noexcept {
@@ -192,6 +221,7 @@ bool TcpLayer::challenge_ack_allowed(TimeNs now) noexcept {
 void TcpLayer::advance(TimeNs now) noexcept {
     now_ = now;
     timers_.advance(now, [this, now](Timer& t) {
+        if (t.kind() == SynRequest::kTimerKind) return on_request_timer(*t.owner_as<SynRequest>(), now);
         Connection& c = *t.owner_as<Connection>();
         c.on_timer(t.kind(), now);
         end_event(c, now);
@@ -231,6 +261,11 @@ void TcpLayer::unlisten(Listener* l) noexcept {
         Connection& c = *it++;
         if (c.dead_) release(c);
     }
+    syncache_.for_each([this, l](SynRequest& r) {
+        if (r.listener != l) return;
+        send_request_reset(r);
+        drop_request(r);
+    });
     listener_by_port_[l->port] = nullptr;
     std::erase_if(listeners_, [l](const std::unique_ptr<Listener>& p) { return p.get() == l; });
 }

@@ -15,6 +15,8 @@
 #include "tcp/isn.hpp"
 #include "tcp/rate_limit.hpp"
 #include "tcp/send_queue.hpp"
+#include "tcp/syncache.hpp"
+#include "tcp/syncookie.hpp"
 #include "tcp/tcp_config.hpp"
 #include "tcp/tcp_memory.hpp"
 #include "timer/timer_wheel.hpp"
@@ -33,6 +35,11 @@ struct Listener {
     void* user = nullptr;
     std::uint32_t syn_received = 0; // half-open connections, bounded by the backlog
     std::uint32_t backlog = 1024;
+    // When the backlog (or the lcore's syncache) last overflowed and a SYN
+    // got a cookie: ACKs to the listener are taken as cookies only for
+    // SynCookies' lifetime after (Linux's tcp_synq_no_recent_overflow).
+    bool cookies_sent = false;
+    TimeNs last_overflow = 0;
     ConnectionOptions options{}; // for every connection it accepts; listen() copies TcpConfig's
 };
 
@@ -108,6 +115,9 @@ public:
     TimeNs now() const noexcept { return now_; }
 
     std::size_t connections() const noexcept { return table_.size(); }
+    // Half-open passive connections: request entries in the syncache.
+    std::size_t half_open() const noexcept { return syncache_.size(); }
+    const SynRequest* find_request(const FourTuple& t) noexcept { return syncache_.find(t); }
     std::size_t free_connections() const noexcept { return free_.size(); }
     Connection* find(const FourTuple& t) noexcept;
     template <class F>
@@ -117,8 +127,9 @@ public:
 
 private:
     struct TupleHash {
-        std::size_t operator()(const FourTuple& t) const noexcept { return hash_value(t); }
-        std::size_t operator()(const Connection& c) const noexcept { return hash_value(c.tuple()); }
+        TupleHasher hasher;
+        std::size_t operator()(const FourTuple& t) const noexcept { return hasher(t); }
+        std::size_t operator()(const Connection& c) const noexcept { return hasher(c.tuple()); }
     };
     struct TupleEqual {
         bool operator()(const FourTuple& t, const Connection& c) const noexcept { return t == c.tuple(); }
@@ -137,12 +148,45 @@ private:
     // `iss`: the ISS to use instead of a fresh one (a SYN that ended a TIME_WAIT).
     void input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNum* iss = nullptr) noexcept;
     void after_event(Connection& c) noexcept;
+
+    // ---- the syncache's handshake (syncache_input.cpp) ----
+    // What one SYN-ACK says, from an entry or for a cookie.
+    struct SynAck {
+        FourTuple tuple;
+        SeqNum iss{};
+        SeqNum irs{};
+        bool sack = false;
+        bool window_scale = false;
+        bool timestamps = false;
+        std::uint32_t ts_value = 0;
+        std::uint32_t ts_echo = 0;
+    };
+    void send_synack(const Listener& l, const SynAck& a) noexcept;
+    void send_request_synack(const SynRequest& r, TimeNs now) noexcept;
+    // A pure ACK from the request's side, for a segment that is dropped.
+    void send_request_ack(const SynRequest& r, TimeNs now) noexcept;
+    // RST, as a control block in SYN_RECEIVED sends on abort (the listener closed).
+    void send_request_reset(const SynRequest& r) noexcept;
+    // The SYN backlog or the syncache is full: a cookie instead of an entry.
+    void send_cookie(Listener& l, const InSegment& syn, TimeNs now) noexcept;
+    // An ACK to a listener that overflowed lately: a cookie? Handles the
+    // segment whatever it is and returns true, or false when cookies are not in use.
+    bool input_cookie(Listener& l, InSegment& seg, TimeNs now) noexcept;
+    void input_request(SynRequest& r, InSegment& seg, TimeNs now) noexcept;
+    void on_request_timer(SynRequest& r, TimeNs now) noexcept;
+    void drop_request(SynRequest& r) noexcept;
+    // The handshake is complete: a Connection in SYN_RECEIVED, as if it had
+    // sent the SYN-ACK, then `ack` goes through it to ESTABLISHED.
+    void establish(Listener& l, const InSegment& syn, SeqNum iss, std::uint32_t synack_retransmits, bool timed,
+                   TimeNs synack_sent, InSegment& ack, TimeNs now) noexcept;
     bool port_in_use(const FourTuple& t) noexcept;
 
     TcpConfig config_;
     TcpOutput& output_;
     Counters& counters_;
     IsnGenerator isn_;
+    TupleHasher hasher_;   // keyed per process, for the tables
+    SynCookies cookies_;
     wire::Ipv4Addr local_ip_;
     std::uint16_t local_mss_;
     TimerWheel timers_;
@@ -152,7 +196,9 @@ private:
     std::unique_ptr<Connection[]> pool_;
     std::vector<Table::bucket_type> buckets_;
     Table table_;
+    Connection* last_found_ = nullptr; // find()'s last hit, while it is in the table
     FreeList free_;
+    Syncache syncache_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::array<Listener*, 65536> listener_by_port_{};
     std::uint32_t next_ephemeral_ = 0;

@@ -115,6 +115,20 @@ user_timeout_ms = 30000
     EXPECT_EQ(from_toml("").tcp.invalid_ratelimit, 500 * kNsPerMs) << "Linux's tcp_invalid_ratelimit";
 }
 
+TEST(ConfigToml, ReadsSynFloodSettings) {
+    Config c = from_toml(R"(
+[tcp]
+syn_backlog = 64
+syncache_entries = 2048
+syncookies = false
+)");
+    EXPECT_EQ(c.tcp.syn_backlog, 64u);
+    EXPECT_EQ(c.tcp.syncache_entries, 2048u);
+    EXPECT_FALSE(c.tcp.syncookies);
+    EXPECT_TRUE(from_toml("").tcp.syncookies) << "on by default, as Linux's tcp_syncookies = 1";
+    EXPECT_THROW(from_toml("[tcp]\nsyncache_entries = 0\n"), std::exception);
+}
+
 TEST(ConfigToml, EmptyFileKeepsDefaults) {
     Config c = from_toml("");
     EXPECT_FALSE(c.interface.address);

@@ -22,20 +22,29 @@ TEST_F(OneLayer, PassiveOpenSynAckThenAckEstablishesAndAccepts) {
 
     input(syn_from(tuple, peer_isn));
     SentSegment synack = only_one();
-    Connection* c = tcp().find(tuple);
-    ASSERT_NE(c, nullptr);
-    EXPECT_TRUE(is_segment(synack, tf::syn | tf::ack, c->iss(), peer_isn + 1, 0, 65535));
+    // Half-open: a request entry in the syncache, no control block yet.
+    EXPECT_EQ(tcp().find(tuple), nullptr);
+    const SynRequest* r = tcp().find_request(tuple);
+    ASSERT_NE(r, nullptr);
+    const SeqNum iss = r->iss;
+    EXPECT_TRUE(is_segment(synack, tf::syn | tf::ack, iss, peer_isn + 1, 0, 65535));
     ASSERT_TRUE(synack.options.mss.has_value());
     EXPECT_EQ(*synack.options.mss, kMss);
     EXPECT_EQ(synack.tuple, tuple);
-    EXPECT_EQ(c->state(), State::syn_received);
     EXPECT_EQ(listener->syn_received, 1u);
     EXPECT_TRUE(server.apps.empty()) << "on_accept only once established";
-    EXPECT_EQ(tcp().connections(), 1u);
-    EXPECT_TRUE(c->retransmit_timer_armed());
+    EXPECT_EQ(tcp().connections(), 0u);
+    EXPECT_EQ(tcp().half_open(), 1u);
+    EXPECT_TRUE(r->timer.armed());
 
-    peer(tf::ack, peer_isn + 1, c->iss() + 1);
+    now = 20 * kMs;
+    peer(tf::ack, peer_isn + 1, iss + 1);
     expect_nothing_sent(__LINE__);
+    EXPECT_EQ(tcp().half_open(), 0u);
+    Connection* c = tcp().find(tuple);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->iss(), iss);
+    EXPECT_EQ(c->rtt().srtt(), 20 * kMs) << "the handshake's round trip, timed from the syncache's SYN-ACK";
     EXPECT_EQ(c->state(), State::established);
     ASSERT_EQ(server.apps.size(), 1u);
     EXPECT_EQ(server.apps[0].conn, c);
@@ -62,10 +71,9 @@ TEST_F(OneLayer, IsnsDifferPerConnectionAndGrowWithTime) {
     EXPECT_NE(isn1, isn2);
 
     // The same 4-tuple later (RFC 6528: M, the 4 us clock, moved on).
-    Connection* c = tcp().find(tuple);
-    ASSERT_NE(c, nullptr);
+    ASSERT_NE(tcp().find_request(tuple), nullptr);
     peer(tf::rst, peer_isn + 1, SeqNum{}); // back to LISTEN
-    EXPECT_EQ(tcp().find(tuple), nullptr);
+    EXPECT_EQ(tcp().find_request(tuple), nullptr);
     now = 4 * kSec;
     input(syn_from(tuple, peer_isn + 100000));
     const SeqNum isn3 = only_one().seq;
@@ -94,9 +102,10 @@ TEST_F(OneLayer, SynAckRetransmittedWithBackoffThenGivenUp) {
     deadline += rto; // 63 s, as Linux with tcp_synack_retries = 5
     EXPECT_EQ(deadline, 63 * kSec);
     at(deadline - kMs);
-    EXPECT_EQ(tcp().connections(), 1u);
+    EXPECT_EQ(tcp().half_open(), 1u);
     at(deadline);
     expect_nothing_sent(__LINE__);
+    EXPECT_EQ(tcp().half_open(), 0u);
     EXPECT_EQ(tcp().connections(), 0u);
     EXPECT_EQ(listener->syn_received, 0u);
     EXPECT_EQ(counters().tcp_connections_timed_out.get(), 1u);
@@ -112,7 +121,7 @@ TEST_F(OneLayer, RetransmittedSynInSynReceivedGetsTheSynAckAgain) {
     now = 500 * kMs;
     input(syn_from(tuple, peer_isn)); // our SYN-ACK was lost
     EXPECT_TRUE(is_segment(only_one(), tf::syn | tf::ack, first.seq, peer_isn + 1, 0, 65535));
-    EXPECT_EQ(tcp().connections(), 1u);
+    EXPECT_EQ(tcp().half_open(), 1u);
     EXPECT_EQ(listener->syn_received, 1u);
     peer(tf::ack, peer_isn + 1, first.seq + 1);
     expect_nothing_sent(__LINE__);
@@ -126,7 +135,7 @@ TEST_F(OneLayer, AckWithWrongNumberInSynReceivedGetsRst) {
     const SentSegment synack = only_one();
     peer(tf::ack, peer_isn + 1, synack.seq + 7);
     EXPECT_TRUE(is_segment(only_one(), tf::rst, synack.seq + 7, SeqNum{}, 0));
-    EXPECT_EQ(tcp().find(tuple)->state(), State::syn_received);
+    EXPECT_NE(tcp().find_request(tuple), nullptr) << "the half-open connection stays";
     peer(tf::ack, peer_isn + 1, synack.seq + 1);
     EXPECT_EQ(server.apps.size(), 1u);
 }
@@ -138,7 +147,7 @@ TEST_F(OneLayer, RstInSynReceivedFreesTheHalfOpenConnection) {
     sent();
     peer(tf::rst, peer_isn + 1, SeqNum{});
     expect_nothing_sent(__LINE__);
-    EXPECT_EQ(tcp().connections(), 0u);
+    EXPECT_EQ(tcp().half_open(), 0u);
     EXPECT_EQ(listener->syn_received, 0u);
 }
 
@@ -148,7 +157,7 @@ TEST_F(OneLayer, SynWithDataOnlyAcknowledgesTheSyn) {
     InSegment syn = syn_from(tuple, peer_isn);
     syn.payload = fake::make_chunk("early");
     input(syn);
-    EXPECT_TRUE(is_segment(only_one(), tf::syn | tf::ack, tcp().find(tuple)->iss(), peer_isn + 1, 0));
+    EXPECT_TRUE(is_segment(only_one(), tf::syn | tf::ack, tcp().find_request(tuple)->iss, peer_isn + 1, 0));
 }
 
 TEST_F(OneLayer, ListenerRefusesWhenOnAcceptSetsNoHandler) {
@@ -178,7 +187,7 @@ TEST_F(OneLayer, UnlistenResetsHalfOpenConnections) {
     tcp().unlisten(listener);
     listener = nullptr;
     EXPECT_TRUE(is_segment(only_one(), tf::rst | tf::ack, synack.seq + 1, peer_isn + 1, 0));
-    EXPECT_EQ(tcp().connections(), 0u);
+    EXPECT_EQ(tcp().half_open(), 0u);
     input(syn_from(tuple, peer_isn));
     EXPECT_TRUE(is_segment(only_one(), tf::rst | tf::ack, SeqNum{0}, peer_isn + 1, 0)) << "port closed now";
 }
@@ -188,12 +197,13 @@ protected:
     static TcpConfig cfg() {
         TcpConfig c = test_config();
         c.syn_backlog = 2;
+        c.syncookies = false;
         return c;
     }
     SmallBacklog() : OneLayer(cfg()) {}
 };
 
-TEST_F(SmallBacklog, SynBeyondTheBacklogIsDroppedAndCounted) {
+TEST_F(SmallBacklog, WithoutCookiesSynBeyondTheBacklogIsDroppedAndCounted) {
     int err = 1;
     listener = tcp().listen(kPort, &Server::on_accept, &server, &err);
     FourTuple t[3] = {tuple, tuple, tuple};
@@ -206,7 +216,7 @@ TEST_F(SmallBacklog, SynBeyondTheBacklogIsDroppedAndCounted) {
     expect_nothing_sent(__LINE__);
     EXPECT_EQ(counters().dropped(Drop::tcp_syn_backlog_full), 1u);
     EXPECT_EQ(listener->syn_received, 2u);
-    EXPECT_EQ(tcp().connections(), 2u);
+    EXPECT_EQ(tcp().half_open(), 2u);
 
     // One completes: room for another.
     input(fake::make_segment(t[0], peer_isn + 1, synack0.seq + 1, tf::ack, 65535));
@@ -214,7 +224,8 @@ TEST_F(SmallBacklog, SynBeyondTheBacklogIsDroppedAndCounted) {
     input(syn_from(t[2], peer_isn));
     EXPECT_EQ(only_one().flags, tf::syn | tf::ack);
     EXPECT_EQ(listener->syn_received, 2u);
-    EXPECT_EQ(tcp().connections(), 3u);
+    EXPECT_EQ(tcp().half_open(), 2u);
+    EXPECT_EQ(tcp().connections(), 1u);
 }
 
 // ---- active open ----
