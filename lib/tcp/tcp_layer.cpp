@@ -190,6 +190,8 @@ bool TcpLayer::challenge_ack_allowed(TimeNs now) noexcept {
 void TcpLayer::advance(TimeNs now) noexcept {
     now_ = now;
     timers_.advance(now, [this, now](Timer& t) {
+        // Applications' timers share the wheel and carry their own handler.
+        if (CallbackTimer::dispatch(t, now)) return;
         Connection& c = *t.owner_as<Connection>();
         c.on_timer(t.kind(), now);
         end_event(c, now);
