@@ -4,6 +4,7 @@
 // start. Counters are printed at exit.
 //
 //   lanetcp-httpd [EAL args] -- --ip 10.9.0.2/24 [--port 80] [--response-size 128 | --root DIR]
+//                 [--idle-timeout 60] [--header-timeout 20]
 //
 // Exit codes: 0 clean stop, 1 runtime failure, 2 bad arguments, config or
 // --root, 3 mbufs leaked at shutdown.
