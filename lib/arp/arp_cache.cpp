@@ -27,6 +27,7 @@ ArpCache::ArpCache(const ArpParams& params)
 ArpCache::~ArpCache() {
     // Unlink before the storage goes away (normal_link hooks do not auto-unlink).
     table_.clear();
+    stale_.clear();
     in_use_.clear();
     free_.clear();
 }
@@ -43,20 +44,16 @@ ArpCache::Entry* ArpCache::find_mutable(wire::Ipv4Addr ip) noexcept {
 
 ArpCache::Entry* ArpCache::allocate(wire::Ipv4Addr ip, TimeNs now) {
     if (free_.empty()) {
-        // Reclaim the least recently used stale entry, as Linux's forced GC does.
-        Entry* victim = nullptr;
-        for (Entry& e : in_use_) {
-            if (e.state == NeighState::stale && (victim == nullptr || e.last_used < victim->last_used))
-                victim = &e;
-        }
-        if (victim == nullptr) return nullptr;
-        release(*victim);
+        // Reclaim the entry stale the longest, as Linux's forced GC takes
+        // entries not updated lately; never one in use or being resolved.
+        if (stale_.empty()) return nullptr;
+        release(stale_.front());
     }
     Entry& e = free_.front();
     free_.pop_front();
     e.ip = ip;
     e.mac = {};
-    e.state = NeighState::incomplete;
+    set_state(e, NeighState::incomplete);
     e.requests_sent = 0;
     e.deadline = now;
     e.last_used = now;
@@ -68,8 +65,18 @@ ArpCache::Entry* ArpCache::allocate(wire::Ipv4Addr ip, TimeNs now) {
     return &e;
 }
 
+void ArpCache::set_state(Entry& e, NeighState state) noexcept {
+    if (state == NeighState::stale) {
+        if (!e.stale_hook.is_linked()) stale_.push_back(e);
+    } else if (e.stale_hook.is_linked()) {
+        stale_.erase(stale_.iterator_to(e));
+    }
+    e.state = state;
+}
+
 void ArpCache::release(Entry& e) {
     // Callers drain the queue first; a packet left here would leak.
+    if (e.stale_hook.is_linked()) stale_.erase(stale_.iterator_to(e));
     table_.erase(table_.iterator_to(e));
     in_use_.erase(in_use_.iterator_to(e));
     free_.push_back(e);
@@ -116,7 +123,7 @@ bool ArpCache::update(Entry& e, wire::MacAddr mac, NeighState state, bool overri
         e.requests_sent = 0;
     }
     e.mac = mac;
-    e.state = next;
+    set_state(e, next);
     return true;
 }
 
@@ -144,12 +151,12 @@ ArpCache::ResolveResult ArpCache::resolve(wire::Ipv4Addr ip, Packet pkt, TimeNs 
     case NeighState::stale:
         // RFC 1122 2.3.2.1: keep using the old address while re-validating
         // it; as Linux, a unicast probe only if no reply came within the delay.
-        e->state = NeighState::delay;
+        set_state(*e, NeighState::delay);
         e->deadline = now + params_.delay_probe;
         return {Status::ready, e->mac};
     case NeighState::reachable:
         if (now >= e->deadline) {
-            e->state = NeighState::delay;
+            set_state(*e, NeighState::delay);
             e->deadline = now + params_.delay_probe;
         }
         return {Status::ready, e->mac};
@@ -166,7 +173,7 @@ bool ArpCache::add_permanent(wire::Ipv4Addr ip, wire::MacAddr mac) {
     if (e == nullptr) e = allocate(ip, 0);
     if (e == nullptr) return false;
     e->mac = mac;
-    e->state = NeighState::permanent;
+    set_state(*e, NeighState::permanent);
     return true;
 }
 

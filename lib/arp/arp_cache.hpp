@@ -58,7 +58,8 @@ struct ArpParams {
 // What one ARP packet says about its sender, as arp_process() reads it.
 struct Sighting {
     // May make a new entry: a request for our address from our subnet
-    // (neigh_event_ns). Also replaces a different address at once.
+    // (neigh_event_ns), or another lcore's copy of what it admitted. Also
+    // replaces a different address at once.
     bool create = false;
     // A reply unicast to our MAC: the neighbour is reachable. Requests and
     // broadcast replies only make it stale ("do not assert reachability").
@@ -90,6 +91,8 @@ public:
         TimeNs updated = 0;   // last change of address or state (Linux neigh->updated)
         std::uint32_t pending_head = 0;
         std::uint32_t pending_count = 0;
+        // In stale_ while stale, oldest first: what a full table reclaims.
+        bi::list_member_hook<bi::link_mode<bi::safe_link>> stale_hook;
 
         friend bool operator==(const Entry& a, const Entry& b) noexcept { return a.ip == b.ip; }
         friend std::size_t hash_value(const Entry& e) noexcept { return hash_ip(e.ip); }
@@ -146,6 +149,8 @@ public:
 private:
     using Table = bi::unordered_set<Entry, bi::constant_time_size<true>, bi::power_2_buckets<true>>;
     using EntryList = bi::list<Entry, bi::constant_time_size<true>>;
+    using StaleList = bi::list<Entry, bi::member_hook<Entry, decltype(Entry::stale_hook), &Entry::stale_hook>,
+                               bi::constant_time_size<true>>;
 
     struct IpHash {
         std::size_t operator()(wire::Ipv4Addr ip) const noexcept { return hash_ip(ip); }
@@ -161,6 +166,8 @@ private:
     Packet push_pending(Entry& e, Packet pkt);
     template <class Fn>
     void pop_all_pending(Entry& e, Fn&& fn);
+    // Every change of state goes through here, to keep stale_ in step.
+    void set_state(Entry& e, NeighState state) noexcept;
     // neigh_update(): false when a different address was refused.
     bool update(Entry& e, wire::MacAddr mac, NeighState state, bool override, TimeNs now) noexcept;
 
@@ -171,6 +178,9 @@ private:
     Table table_;
     EntryList in_use_;
     EntryList free_;
+    // Stale entries in the order they went stale: a full table takes the
+    // oldest in O(1), so a flood of requests from new senders costs no scan.
+    StaleList stale_;
     std::size_t pending_total_ = 0;
 };
 
@@ -199,8 +209,8 @@ bool ArpCache::learn(wire::Ipv4Addr ip, wire::MacAddr mac, Sighting how, TimeNs 
     }
     if (e->state == NeighState::permanent) return e->mac == mac; // configuration wins over the wire
     const bool override = how.create || how.gratuitous || now - e->updated >= params_.locktime;
-    // neigh_event_ns() makes the requester stale; only a unicast reply confirms.
-    const NeighState state = how.confirms && !how.create ? NeighState::reachable : NeighState::stale;
+    // Only a unicast reply confirms; neigh_event_ns() makes a requester stale.
+    const NeighState state = how.confirms ? NeighState::reachable : NeighState::stale;
     if (!update(*e, mac, state, override, now)) return false;
     pop_all_pending(*e, [&](Packet p) { transmit(p, mac); });
     return true;
@@ -214,7 +224,7 @@ void ArpCache::tick(TimeNs now, SendRequest&& send_request, GiveUp&& give_up) {
         case NeighState::permanent:
             break;
         case NeighState::reachable:
-            if (now >= e.deadline) e.state = NeighState::stale;
+            if (now >= e.deadline) set_state(e, NeighState::stale);
             break;
         case NeighState::stale:
             if (now - e.last_used >= params_.stale_lifetime) release(e);
@@ -222,7 +232,7 @@ void ArpCache::tick(TimeNs now, SendRequest&& send_request, GiveUp&& give_up) {
         case NeighState::delay:
             if (now < e.deadline) break;
             // Unconfirmed since it was first used: ask the neighbour itself.
-            e.state = NeighState::probe;
+            set_state(e, NeighState::probe);
             e.requests_sent = 1;
             e.deadline = now + params_.retry;
             send_request(e.ip, &e.mac);
