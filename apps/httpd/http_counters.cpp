@@ -14,6 +14,7 @@ void HttpCounters::add(const HttpCounters& o) noexcept {
     reset_or_timeout += o.reset_or_timeout;
     lingering_closes += o.lingering_closes;
     idle_timeouts += o.idle_timeouts;
+    header_timeouts += o.header_timeouts;
     discarded_bytes += o.discarded_bytes;
     out_of_buffers += o.out_of_buffers;
     aborted += o.aborted;
@@ -29,10 +30,10 @@ std::uint64_t HttpCounters::responses() const noexcept {
 std::string HttpCounters::format() const {
     std::string out = fmt::format(
         "  httpd connections={} requests={} responses={} keepalive_reuses={} bytes_received={} bytes_sent={}\n"
-        "  httpd closed_by_peer={} reset_or_timeout={} lingering_closes={} idle_timeouts={} discarded_bytes={} "
-        "out_of_buffers={} aborted={}\n",
+        "  httpd closed_by_peer={} reset_or_timeout={} lingering_closes={} idle_timeouts={} header_timeouts={} "
+        "discarded_bytes={} out_of_buffers={} aborted={}\n",
         connections, requests, responses(), keepalive_reuses, bytes_received, bytes_sent, closed_by_peer,
-        reset_or_timeout, lingering_closes, idle_timeouts, discarded_bytes, out_of_buffers, aborted);
+        reset_or_timeout, lingering_closes, idle_timeouts, header_timeouts, discarded_bytes, out_of_buffers, aborted);
     std::string statuses;
     for (std::size_t i = 0; i < by_status.size(); ++i)
         if (by_status[i] != 0) statuses += fmt::format(" status_{}={}", i, by_status[i]);

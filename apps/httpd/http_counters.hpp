@@ -17,6 +17,7 @@ struct HttpCounters {
     std::uint64_t reset_or_timeout = 0;  // ended by RST or a TCP timeout
     std::uint64_t lingering_closes = 0;  // FIN after a final response, waited for the peer's
     std::uint64_t idle_timeouts = 0;     // closed after --idle-timeout without traffic
+    std::uint64_t header_timeouts = 0;   // 408: no complete request head within --header-timeout
     std::uint64_t discarded_bytes = 0;   // arrived after a final response, or request bodies
     std::uint64_t out_of_buffers = 0;    // a response waited: pool down to its reserve, or no send chunk
     std::uint64_t aborted = 0;           // RST sent: the connection could not send any more (EPIPE)

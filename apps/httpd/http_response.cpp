@@ -21,6 +21,7 @@ constexpr std::array kStatuses{
     StatusText{403, "Forbidden", "403 Forbidden\n"},
     StatusText{404, "Not Found", "404 Not Found\n"},
     StatusText{405, "Method Not Allowed", "405 Method Not Allowed\n"},
+    StatusText{408, "Request Timeout", "408 Request Timeout\n"},
     StatusText{431, "Request Header Fields Too Large", "431 Request Header Fields Too Large\n"},
     StatusText{500, "Internal Server Error", "500 Internal Server Error\n"},
     StatusText{501, "Not Implemented", "501 Not Implemented\n"},

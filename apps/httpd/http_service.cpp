@@ -19,8 +19,8 @@ const tcp::ConnectionHandler HttpService::kHandler{
     .on_closed = &HttpService::on_closed,
 };
 
-HttpService::HttpService(Lcore& lcore, std::uint16_t port, const Content& content, TimeNs idle_timeout)
-    : lcore_(lcore), content_(content), idle_timeout_(idle_timeout) {
+HttpService::HttpService(Lcore& lcore, std::uint16_t port, const Content& content, Timeouts timeouts)
+    : lcore_(lcore), content_(content), timeouts_(timeouts) {
     int error = 0;
     listener_ = lcore_.tcp().listen(port, &HttpService::on_accept, this, &error);
     if (listener_ == nullptr)
@@ -31,10 +31,11 @@ HttpService::HttpService(Lcore& lcore, std::uint16_t port, const Content& conten
 HttpService::~HttpService() {
     lcore_.tcp().unlisten(listener_);
     // The stack frees the connections themselves; give back what we hold.
-    lingering_.clear();
-    idle_.clear();
     waiting_.clear();
-    for (auto& s : sessions_) drop_held(*s);
+    for (auto& s : sessions_) {
+        lcore_.timers().cancel(s->timer);
+        drop_held(*s);
+    }
 }
 
 // ---------------------------------------------------------------- sessions
@@ -42,7 +43,9 @@ HttpService::~HttpService() {
 HttpService::Session* HttpService::acquire() {
     if (free_.empty()) {
         sessions_.push_back(std::make_unique<Session>());
-        free_.push_back(sessions_.back().get());
+        Session* fresh = sessions_.back().get();
+        fresh->timer.bind(&HttpService::on_timer, fresh);
+        free_.push_back(fresh);
     }
     Session* s = free_.back();
     free_.pop_back();
@@ -55,13 +58,13 @@ HttpService::Session* HttpService::acquire() {
     s->requests = 0;
     s->responding = s->close_after = s->peer_done = s->lingering = false;
     s->linger_since = 0;
+    s->head_deadline = 0;
     return s;
 }
 
 void HttpService::release(Session& s) {
-    if (s.linger_hook.is_linked()) lingering_.erase(lingering_.iterator_to(s));
+    lcore_.timers().cancel(s.timer);
     if (s.wait_hook.is_linked()) waiting_.erase(waiting_.iterator_to(s));
-    if (s.idle_hook.is_linked()) idle_.erase(idle_.iterator_to(s));
     drop_held(s);
     s.conn = nullptr;
     free_.push_back(&s);
@@ -81,7 +84,8 @@ void HttpService::on_accept(tcp::Connection& c, void* self) {
     ++service->counters_.connections;
     c.set_nodelay(true); // responses are whole; no reason to hold one back
     c.set_handler(&kHandler, s);
-    service->touch(*s);
+    s->last_active = service->lcore_.clock().now();
+    service->await_head(*s); // the first request's head is due from now
     service->housekeeping();
 }
 
@@ -190,7 +194,7 @@ void HttpService::run(Session& s) {
             }
             if (s.start + 1 == s.end) { // a lone CR: its LF may follow
                 if (s.peer_done) break;
-                return;
+                return await_head(s);
             }
             // A CR not followed by LF: the parser rejects it.
         }
@@ -203,8 +207,9 @@ void HttpService::run(Session& s) {
                 continue;
             }
             if (s.peer_done) break; // nothing more will come: a partial request is dropped
-            return;
+            return await_head(s);
         }
+        s.head_deadline = 0; // a whole head came in time
         Request req;
         const ParseStatus status = parse_head(buffered.substr(0, head_end), req);
         ++counters_.requests;
@@ -344,7 +349,6 @@ void HttpService::resume_waiting() {
 }
 
 void HttpService::housekeeping() {
-    reap(lcore_.clock().now());
     if (!waiting_.empty()) resume_waiting();
 }
 
@@ -367,33 +371,80 @@ void HttpService::linger(Session& s) {
         return;
     }
     ++counters_.lingering_closes;
-    if (s.idle_hook.is_linked()) idle_.erase(idle_.iterator_to(s));
     s.lingering = true;
     s.linger_since = lcore_.clock().now();
-    lingering_.push_back(s);
+    s.head_deadline = 0;
+    schedule(s);
     c.shutdown();
 }
 
 void HttpService::touch(Session& s) {
     s.last_active = lcore_.clock().now();
-    if (s.idle_hook.is_linked()) idle_.erase(idle_.iterator_to(s));
-    idle_.push_back(s);
+    schedule(s); // usually a later deadline: arm_lazily makes that a store
 }
 
-void HttpService::reap(TimeNs now) {
-    while (!lingering_.empty() && now - lingering_.front().linger_since > kLingerNs) {
-        Session& s = lingering_.front();
-        s.conn->close();
-        release(s);
+void HttpService::await_head(Session& s) {
+    if (s.skip > 0 || (s.start == s.end && s.requests > 0)) {
+        // A body to drop, or keep-alive between requests: only idle applies.
+        s.head_deadline = 0;
+    } else if (s.head_deadline == 0 && timeouts_.header > 0) {
+        s.head_deadline = lcore_.clock().now() + timeouts_.header;
     }
-    while (idle_timeout_ > 0 && !idle_.empty() && now - idle_.front().last_active > idle_timeout_) {
-        // Idle keep-alive, a request that never finished, or a client that
-        // stopped reading: FIN after whatever is queued, and forget it.
-        Session& s = idle_.front();
+    schedule(s);
+}
+
+void HttpService::schedule(Session& s) {
+    TimeNs due = TimerWheel::kNever;
+    if (s.lingering) {
+        due = s.linger_since + kLingerNs;
+    } else {
+        if (timeouts_.idle > 0) due = s.last_active + timeouts_.idle;
+        if (s.head_deadline != 0) due = std::min(due, s.head_deadline);
+    }
+    if (due == TimerWheel::kNever) return lcore_.timers().cancel(s.timer);
+    lcore_.timers().arm_lazily(s.timer, due);
+}
+
+void HttpService::on_timer(CallbackTimer& t, TimeNs now) {
+    auto& s = *t.owner_as<Session>();
+    s.service->expire(s, now);
+    s.service->housekeeping();
+}
+
+void HttpService::expire(Session& s, TimeNs now) {
+    if (s.conn == nullptr) return; // released; a timer is cancelled then, so never expected
+    if (s.lingering) {
+        if (now - s.linger_since < kLingerNs) return schedule(s);
+        s.conn->close();
+        return release(s);
+    }
+    if (s.head_deadline != 0 && now >= s.head_deadline) return head_timed_out(s);
+    if (timeouts_.idle > 0 && now - s.last_active >= timeouts_.idle) {
+        // Idle keep-alive, or a client that stopped reading: FIN after
+        // whatever is queued, and forget it.
         ++counters_.idle_timeouts;
         s.conn->close();
-        release(s);
+        return release(s);
     }
+    schedule(s); // not due yet
+}
+
+void HttpService::head_timed_out(Session& s) {
+    // RFC 9110 15.5.9: 408, and the connection is closed. What came of the
+    // head is dropped (linger()).
+    ++counters_.header_timeouts;
+    s.head_deadline = 0;
+    respond_error(s, 408);
+    if (!pump(s)) {
+        // The client does not even read: no lingering for it.
+        if (s.conn != nullptr) {
+            s.conn->close();
+            release(s);
+        }
+        return;
+    }
+    s.responding = false;
+    linger(s);
 }
 
 } // namespace lanetcp::httpd

@@ -4,8 +4,17 @@
 // response (Connection: close, an error) our FIN goes out, what still
 // arrives is read and dropped until the peer's FIN (a lingering close, so
 // that an RST does not destroy the response in the client's buffer).
-// Connections without traffic for the idle timeout are closed. Neither
-// has a timer: both are checked after every callback on this lcore.
+// Each connection has one timer on the lcore's wheel (Lcore::timers(), a
+// CallbackTimer), armed for the earliest of its deadlines, so they are kept
+// whether or not the lcore has traffic:
+//   - the request head: a connection that has not delivered a complete head
+//     within the header timeout of starting to wait for it (from accept, or
+//     from the first byte of the next request) gets 408 and is closed. More
+//     bytes do not extend it: a client trickling a head (slowloris) holds a
+//     connection for that long at most;
+//   - idle: no traffic for the idle timeout (keep-alive between requests, or
+//     a client that stopped reading): closed;
+//   - lingering close: the peer's FIN did not come within kLingerNs.
 //
 // No allocation per request: sessions (with their buffers) are recycled
 // through a free list; responses are copied straight into mbufs from the
@@ -34,17 +43,19 @@ namespace lanetcp::httpd {
 
 class HttpService {
 public:
-    // How long a lingering close waits for the peer's FIN before closing
-    // anyway (checked whenever something happens on this lcore).
+    // How long a lingering close waits for the peer's FIN before closing anyway.
     static constexpr TimeNs kLingerNs = 2 * kNsPerSec;
     // Mbufs of the pool that responses leave to everything else.
     static constexpr unsigned kReserveDivisor = 4;
     // Responses up to this size take one mbuf and skip the reserve check.
     static constexpr std::uint64_t kOneMbuf = 2048;
 
-    // idle_timeout: a connection with no traffic for that long is closed
-    // (0: never), checked whenever something happens on this lcore.
-    HttpService(Lcore& lcore, std::uint16_t port, const Content& content, TimeNs idle_timeout);
+    struct Timeouts {
+        TimeNs idle = 60 * kNsPerSec;   // no traffic for that long: closed (0: never)
+        TimeNs header = 20 * kNsPerSec; // no complete request head within that: 408, closed (0: never)
+    };
+
+    HttpService(Lcore& lcore, std::uint16_t port, const Content& content, Timeouts timeouts);
     ~HttpService();
     HttpService(const HttpService&) = delete;
     HttpService& operator=(const HttpService&) = delete;
@@ -72,16 +83,12 @@ private:
         bool lingering = false;         // our FIN is queued; dropping input until the peer's
         TimeNs linger_since = 0;
         TimeNs last_active = 0;
-        boost::intrusive::list_member_hook<> idle_hook; // open, not lingering
-        boost::intrusive::list_member_hook<> linger_hook;
+        TimeNs head_deadline = 0;       // a complete request head is due by then (0: not waiting for one)
+        CallbackTimer timer;            // at the earliest deadline (schedule())
         boost::intrusive::list_member_hook<> wait_hook; // waiting for mbufs
         char head[kMaxResponseHead];
         char in[kMaxHeadBytes];
     };
-    using LingerList = boost::intrusive::list<
-        Session, boost::intrusive::member_hook<Session, boost::intrusive::list_member_hook<>, &Session::linger_hook>>;
-    using IdleList = boost::intrusive::list<
-        Session, boost::intrusive::member_hook<Session, boost::intrusive::list_member_hook<>, &Session::idle_hook>>;
     using WaitList = boost::intrusive::list<
         Session, boost::intrusive::member_hook<Session, boost::intrusive::list_member_hook<>, &Session::wait_hook>>;
 
@@ -90,6 +97,7 @@ private:
     static void on_peer_fin(tcp::Connection& c, void* session);
     static void on_writable(tcp::Connection& c, void* session);
     static void on_closed(tcp::Connection& c, int error, void* session);
+    static void on_timer(CallbackTimer& t, TimeNs now);
 
     // Parses and answers what is buffered, as far as the send buffer allows.
     // `s` may be gone afterwards.
@@ -107,11 +115,17 @@ private:
     bool wait_for_buffers(Session& s);
     // Resumes responses that waited for mbufs, while there are some.
     void resume_waiting();
-    // After every callback: lingering closes due, waiting responses.
+    // After every callback: responses that waited for mbufs.
     void housekeeping();
     void linger(Session& s);
-    void reap(TimeNs now);
     void touch(Session& s);
+    // Waiting for (more of) a request head: starts its deadline unless it runs.
+    void await_head(Session& s);
+    // Arms the session's timer for its earliest deadline.
+    void schedule(Session& s);
+    // The session's timer fired: whichever deadline is due.
+    void expire(Session& s, TimeNs now);
+    void head_timed_out(Session& s);
     void drop_held(Session& s);
 
     Session* acquire();
@@ -125,9 +139,7 @@ private:
     HttpCounters counters_;
     std::vector<std::unique_ptr<Session>> sessions_; // every session ever made
     std::vector<Session*> free_;
-    LingerList lingering_;                           // oldest first
-    IdleList idle_;                                  // least recently active first
-    TimeNs idle_timeout_ = 0;
+    Timeouts timeouts_;
     WaitList waiting_;                               // in the order they ran out
     std::uint32_t reserve_ = 0;                      // kept free for TCP
     std::time_t date_time_ = 0;

@@ -4,6 +4,7 @@
 // start. Counters are printed at exit.
 //
 //   lanetcp-httpd [EAL args] -- --ip 10.9.0.2/24 [--port 80] [--response-size 128 | --root DIR]
+//                 [--idle-timeout 60] [--header-timeout 20]
 //
 // Exit codes: 0 clean stop, 1 runtime failure, 2 bad arguments, config or
 // --root, 3 mbufs leaked at shutdown.
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
     using namespace lanetcp;
     std::uint64_t response_size = 128;
     double idle_timeout_s = 60;
+    // A request head arrives in one segment from any real client; 20 s (as
+    // Apache's mod_reqtimeout header=20) survives that segment being lost
+    // four times (RTO 1+2+4+8 s) and holds a slowloris connection a third as
+    // long as nginx's client_header_timeout of 60 s would.
+    double header_timeout_s = 20;
     std::string root;
     int exit_code = 0;
     bool ok = false;
@@ -69,6 +75,10 @@ int main(int argc, char** argv) {
             app.add_option("--root", root, "Serve the files under DIR instead (loaded into memory at start)");
             app.add_option("--idle-timeout", idle_timeout_s,
                            "Close connections idle for S seconds (default 60; 0: never)")
+                ->check(CLI::Range(0.0, 86400.0));
+            app.add_option("--header-timeout", header_timeout_s,
+                           "Answer 408 and close a connection that has not sent a complete request head S seconds "
+                           "after starting it (default 20; 0: never)")
                 ->check(CLI::Range(0.0, 86400.0));
         },
         exit_code, ok);
@@ -91,13 +101,16 @@ int main(int argc, char** argv) {
 
     std::vector<std::unique_ptr<httpd::HttpService>> services;
     const std::uint16_t port = cl.config.app.port;
-    const auto idle_timeout = static_cast<TimeNs>(idle_timeout_s * static_cast<double>(kNsPerSec));
+    const httpd::HttpService::Timeouts timeouts{
+        .idle = static_cast<TimeNs>(idle_timeout_s * static_cast<double>(kNsPerSec)),
+        .header = static_cast<TimeNs>(header_timeout_s * static_cast<double>(kNsPerSec)),
+    };
     return run_stack_app(
         kName, cl,
         {.start =
              [&](Stack& stack) {
                  stack.for_each_lcore(
-                     [&](Lcore& lc) { services.push_back(std::make_unique<httpd::HttpService>(lc, port, *content, idle_timeout)); });
+                     [&](Lcore& lc) { services.push_back(std::make_unique<httpd::HttpService>(lc, port, *content, timeouts)); });
                  if (content->is_fixed())
                      fmt::print("{}: HTTP on port {}: {} bytes for every path\n", kName, port, content->total_bytes());
                  else

@@ -20,12 +20,14 @@ ArpCache::ArpCache(const ArpParams& params)
       table_(Table::bucket_traits(buckets_.data(), buckets_.size())) {
     if (params.max_entries == 0) throw std::invalid_argument("arp: max_entries must be at least 1");
     if (params.max_pending == 0) throw std::invalid_argument("arp: max_pending must be at least 1");
+    if (params.max_pending_total == 0) throw std::invalid_argument("arp: max_pending_total must be at least 1");
     for (Entry& e : entries_) free_.push_back(e);
 }
 
 ArpCache::~ArpCache() {
     // Unlink before the storage goes away (normal_link hooks do not auto-unlink).
     table_.clear();
+    stale_.clear();
     in_use_.clear();
     free_.clear();
 }
@@ -42,23 +44,20 @@ ArpCache::Entry* ArpCache::find_mutable(wire::Ipv4Addr ip) noexcept {
 
 ArpCache::Entry* ArpCache::allocate(wire::Ipv4Addr ip, TimeNs now) {
     if (free_.empty()) {
-        // Reclaim the least recently used stale entry, as Linux's forced GC does.
-        Entry* victim = nullptr;
-        for (Entry& e : in_use_) {
-            if (e.state == NeighState::stale && (victim == nullptr || e.last_used < victim->last_used))
-                victim = &e;
-        }
-        if (victim == nullptr) return nullptr;
-        release(*victim);
+        // Reclaim the entry stale the longest, as Linux's forced GC takes
+        // entries not updated lately; never one in use or being resolved.
+        if (stale_.empty()) return nullptr;
+        release(stale_.front());
     }
     Entry& e = free_.front();
     free_.pop_front();
     e.ip = ip;
     e.mac = {};
-    e.state = NeighState::incomplete;
+    set_state(e, NeighState::incomplete);
     e.requests_sent = 0;
     e.deadline = now;
     e.last_used = now;
+    e.updated = now;
     e.pending_head = 0;
     e.pending_count = 0;
     table_.insert(e);
@@ -66,8 +65,18 @@ ArpCache::Entry* ArpCache::allocate(wire::Ipv4Addr ip, TimeNs now) {
     return &e;
 }
 
+void ArpCache::set_state(Entry& e, NeighState state) noexcept {
+    if (state == NeighState::stale) {
+        if (!e.stale_hook.is_linked()) stale_.push_back(e);
+    } else if (e.stale_hook.is_linked()) {
+        stale_.erase(stale_.iterator_to(e));
+    }
+    e.state = state;
+}
+
 void ArpCache::release(Entry& e) {
     // Callers drain the queue first; a packet left here would leak.
+    if (e.stale_hook.is_linked()) stale_.erase(stale_.iterator_to(e));
     table_.erase(table_.iterator_to(e));
     in_use_.erase(in_use_.iterator_to(e));
     free_.push_back(e);
@@ -80,9 +89,11 @@ Packet* ArpCache::pending_slot(const Entry& e, std::uint32_t i) noexcept {
 
 Packet ArpCache::push_pending(Entry& e, Packet pkt) {
     Packet overflowed = nullptr;
-    if (e.pending_count == params_.max_pending) {
+    if (e.pending_count == params_.max_pending || pending_total_ >= params_.max_pending_total) {
         // Drop the oldest, as Linux's neighbour queue does: the newest packet
-        // is the one most likely still wanted when the reply comes.
+        // is the one most likely still wanted when the reply comes. At the
+        // lcore's bound this keeps the total where it is. (The caller has
+        // already refused the packet if this entry holds none.)
         overflowed = *pending_slot(e, 0);
         e.pending_head = (e.pending_head + 1) % params_.max_pending;
         --e.pending_count;
@@ -94,11 +105,26 @@ Packet ArpCache::push_pending(Entry& e, Packet pkt) {
     return overflowed;
 }
 
-void ArpCache::confirm(Entry& e, wire::MacAddr mac, TimeNs now) noexcept {
+bool ArpCache::update(Entry& e, wire::MacAddr mac, NeighState state, bool override, TimeNs now) noexcept {
+    const bool valid = e.state != NeighState::incomplete;
+    NeighState next = state;
+    if (valid) {
+        if (mac != e.mac) {
+            if (!override) return false; // within locktime: the first answer stands
+        } else if (next == NeighState::stale) {
+            next = e.state; // same address, no confirmation: keep what we had
+        }
+    }
+    if (next != e.state || mac != e.mac || !valid) e.updated = now;
+    if (state == NeighState::reachable) { // only a confirmation extends reachability
+        e.deadline = now + params_.reachable;
+        e.requests_sent = 0;
+    } else if (next == NeighState::stale) {
+        e.requests_sent = 0;
+    }
     e.mac = mac;
-    e.state = NeighState::reachable;
-    e.deadline = now + params_.reachable;
-    e.requests_sent = 0;
+    set_state(e, next);
+    return true;
 }
 
 ArpCache::ResolveResult ArpCache::resolve(wire::Ipv4Addr ip, Packet pkt, TimeNs now) {
@@ -108,32 +134,36 @@ ArpCache::ResolveResult ArpCache::resolve(wire::Ipv4Addr ip, Packet pkt, TimeNs 
         if (e == nullptr) return {Status::table_full};
         e->requests_sent = 1;
         e->deadline = now + params_.retry;
+        // The request goes out even when the packet cannot wait: the next
+        // one (a retransmission) finds the address.
+        if (pending_total_ >= params_.max_pending_total) return {Status::send_request, {}, nullptr, true};
         Packet overflowed = push_pending(*e, pkt);
-        return {Status::send_request, {}, false, overflowed};
+        return {Status::send_request, {}, overflowed};
     }
     e->last_used = now;
     switch (e->state) {
     case NeighState::incomplete: {
+        if (pending_total_ >= params_.max_pending_total && e->pending_count == 0)
+            return {Status::queued, {}, nullptr, true};
         Packet overflowed = push_pending(*e, pkt);
-        return {Status::queued, {}, false, overflowed};
+        return {Status::queued, {}, overflowed};
     }
     case NeighState::stale:
-        // RFC 1122 2.3.2.1: keep using the old address while re-validating it.
-        e->state = NeighState::probe;
-        e->requests_sent = 1;
-        e->deadline = now + params_.retry;
-        return {Status::ready, e->mac, true, nullptr};
+        // RFC 1122 2.3.2.1: keep using the old address while re-validating
+        // it; as Linux, a unicast probe only if no reply came within the delay.
+        set_state(*e, NeighState::delay);
+        e->deadline = now + params_.delay_probe;
+        return {Status::ready, e->mac};
     case NeighState::reachable:
         if (now >= e->deadline) {
-            e->state = NeighState::probe;
-            e->requests_sent = 1;
-            e->deadline = now + params_.retry;
-            return {Status::ready, e->mac, true, nullptr};
+            set_state(*e, NeighState::delay);
+            e->deadline = now + params_.delay_probe;
         }
-        [[fallthrough]];
+        return {Status::ready, e->mac};
+    case NeighState::delay:
     case NeighState::probe:
     case NeighState::permanent:
-        return {Status::ready, e->mac, false, nullptr};
+        return {Status::ready, e->mac};
     }
     return {Status::table_full};
 }
@@ -143,7 +173,7 @@ bool ArpCache::add_permanent(wire::Ipv4Addr ip, wire::MacAddr mac) {
     if (e == nullptr) e = allocate(ip, 0);
     if (e == nullptr) return false;
     e->mac = mac;
-    e->state = NeighState::permanent;
+    set_state(*e, NeighState::permanent);
     return true;
 }
 

@@ -46,9 +46,20 @@ void ArpService::input(rte_mbuf* m, const wire::ArpView& arp, TimeNs now, bool f
         return drop(m, for_us ? Drop::arp_bad_sender : Drop::arp_not_for_us);
     }
 
-    // RFC 826 "merge": update any entry for the sender; add one only when
-    // the packet was meant for us.
-    bool known = cache_.learn(f.sender_ip, f.sender_mac, for_us, now, [&](Packet p, MacAddr mac) {
+    // What may be learned, as Linux's arp_process() with arp_accept=0 (see
+    // arp_cache.hpp): a request for our address makes an entry for its
+    // sender, but only for a sender on our subnet (an off-subnet sender is
+    // answered and not remembered: we never send to it directly); anything
+    // else only updates an entry we already have.
+    const auto* eth = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    const bool unicast_to_us = wire::MacAddr::load(eth) == ifc_.mac;
+    Sighting how;
+    // A peer's copy is of an entry that lcore has admitted: the lcores' caches
+    // act as one table, as Linux has one.
+    how.create = from_peer || (f.op == ArpOp::request && for_us && ifc_.address.contains(f.sender_ip));
+    how.confirms = f.op == ArpOp::reply && unicast_to_us;
+    how.gratuitous = f.sender_ip == f.target_ip && (f.op == ArpOp::request || f.target_mac == f.sender_mac);
+    bool known = cache_.learn(f.sender_ip, f.sender_mac, how, now, [&](Packet p, MacAddr mac) {
         transmit(static_cast<rte_mbuf*>(p), mac);
     });
     if (known && !from_peer) share_with_peers(m);
@@ -111,9 +122,13 @@ void ArpService::output_broadcast(rte_mbuf* m) { transmit(m, MacAddr::broadcast(
 void ArpService::output(rte_mbuf* m, Ipv4Addr next_hop, TimeNs now) {
     auto r = cache_.resolve(next_hop, m, now);
     if (r.overflowed != nullptr) drop(static_cast<rte_mbuf*>(r.overflowed), Drop::arp_queue_overflow);
+    if (r.refused) {
+        drop(m, Drop::arp_pending_full);
+        if (r.status == ArpCache::Status::send_request) send_request(next_hop, nullptr);
+        return;
+    }
     switch (r.status) {
     case ArpCache::Status::ready:
-        if (r.send_probe) send_request(next_hop, &r.mac);
         return transmit(m, r.mac);
     case ArpCache::Status::send_request:
         return send_request(next_hop, nullptr);

@@ -126,6 +126,7 @@ void read_interface(Reader& r, InterfaceConfig& c) {
 void read_arp(Reader& r, ArpConfig& c) {
     r.integer("max_entries", c.params.max_entries, 1, 1 << 20);
     r.integer("max_pending", c.params.max_pending, 1, 1024);
+    r.integer("max_pending_total", c.params.max_pending_total, 1, 1 << 20);
     r.integer("retries", c.params.retries, 1, 100);
     r.milliseconds("reachable_ms", c.params.reachable, 1, 3'600'000);
     r.milliseconds("retry_ms", c.params.retry, 1, 60'000);

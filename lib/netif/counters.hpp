@@ -25,6 +25,7 @@ namespace lanetcp {
     X(arp_not_for_us, "arp.not_for_us") /* request for an address that is not ours */ \
     X(arp_unresolved, "arp.unresolved") /* next hop did not answer within the retries */ \
     X(arp_queue_overflow, "arp.queue_overflow") /* too many packets waiting for one next hop */ \
+    X(arp_pending_full, "arp.pending_full") /* arp.max_pending_total packets already wait on this lcore */ \
     X(arp_table_full, "arp.table_full") \
     X(ipv4_truncated, "ipv4.truncated") \
     X(ipv4_bad_version, "ipv4.bad_version") \

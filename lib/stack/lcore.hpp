@@ -76,6 +76,11 @@ public:
     const Interface& interface() const noexcept { return interface_; }
     ipv4::Ipv4Layer& ipv4() noexcept { return ipv4_; }
     tcp::TcpLayer& tcp() noexcept { return tcp_; }
+    // The lcore's timer wheel, for applications: arm a CallbackTimer here
+    // (from this lcore's thread only, e.g. in a TCP callback) and poll_once()
+    // runs its handler when it is due, on the clock(). One wheel for TCP and
+    // applications; see doc/architecture.md, "Application timers".
+    TimerWheel& timers() noexcept { return tcp_.timers(); }
     rte_mempool* pool() const noexcept { return pool_; }
     const arp::ArpService& arp() const noexcept { return arp_; }
 

@@ -20,6 +20,7 @@
 #include "tcp/send_queue.hpp"
 #include "tcp/tcp_config.hpp"
 #include "tcp/tcp_memory.hpp"
+#include "tcp/timer_kinds.hpp"
 #include "timer/timer_wheel.hpp"
 #include "util/counter.hpp"
 
@@ -155,7 +156,6 @@ private:
     friend class TcpLayer;
     struct TupleOf;
 
-    enum TimerKind : std::uint8_t { kRetransmit, kDelayedAck, kPersist, kTimeWait, kKeepalive };
 
     // Events gathered while a segment or timer is processed and delivered to
     // the application once the state is consistent again.

@@ -11,6 +11,8 @@
 // entry lives) is TcpLayer's, in syncache_input.cpp.
 #pragma once
 
+#include "tcp/timer_kinds.hpp"
+
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive/unordered_set.hpp>
 #include <cstdint>
@@ -28,10 +30,7 @@ struct Listener;
 // What a SYN told us and what we answered: enough to resend the SYN-ACK and
 // to build the connection when the handshake completes.
 struct SynRequest {
-    // A timer kind no Connection uses: TcpLayer::advance tells the owners apart by it.
-    static constexpr std::uint8_t kTimerKind = 0xff;
-
-    SynRequest() noexcept : timer(this, kTimerKind) {}
+    SynRequest() noexcept : timer(this, kSynAckRetransmit) {}
     SynRequest(const SynRequest&) = delete;
     SynRequest& operator=(const SynRequest&) = delete;
 

@@ -221,7 +221,9 @@ bool TcpLayer::challenge_ack_allowed(TimeNs now) noexcept {
 void TcpLayer::advance(TimeNs now) noexcept {
     now_ = now;
     timers_.advance(now, [this, now](Timer& t) {
-        if (t.kind() == SynRequest::kTimerKind) return on_request_timer(*t.owner_as<SynRequest>(), now);
+        // Applications' timers share the wheel and carry their own handler.
+        if (CallbackTimer::dispatch(t, now)) return;
+        if (t.kind() == kSynAckRetransmit) return on_request_timer(*t.owner_as<SynRequest>(), now);
         Connection& c = *t.owner_as<Connection>();
         c.on_timer(t.kind(), now);
         end_event(c, now);

@@ -54,7 +54,8 @@ public:
     // A segment addressed to us; its payload chunk becomes TCP's.
     void input(InSegment& seg, TimeNs now) noexcept;
 
-    // Runs due timers.
+    // Runs due timers: the connections' and any CallbackTimer armed on
+    // timers() (applications' timers on this lcore).
     void advance(TimeNs now) noexcept;
 
     // Passive open on `port`. Null with *error = -EADDRINUSE if taken.

@@ -67,6 +67,10 @@ class TimerWheel;
 // address, so it cannot be copied or moved; neither can objects that embed one.
 class Timer {
 public:
+    // The kind of a CallbackTimer: the dispatcher runs its own handler
+    // instead of treating the owner as one of its own objects.
+    static constexpr std::uint8_t kCallback = 0xff;
+
     Timer() noexcept = default;
     explicit Timer(void* owner, std::uint8_t kind = 0) noexcept : owner_(owner), kind_(kind) {}
     ~Timer();
@@ -222,8 +226,46 @@ private:
     std::array<List, kLevels * kSlotsPerLevel> slots_;
 };
 
+// A timer for owners the wheel's dispatcher does not know, e.g. an
+// application's timers on its lcore's wheel (Lcore::timers()): it carries its
+// handler, a plain function pointer, so arming allocates nothing and firing
+// is one indirect call, no virtual one. The owner pointer and the handler
+// are bound once; arm, re-arm and cancel with the wheel as any Timer.
+//
+// The dispatcher (TcpLayer::advance for the lcore's wheel) hands every
+// expired timer to CallbackTimer::dispatch first. The handler may arm,
+// re-arm or cancel any timer, and call into TCP (send, close), as any code
+// outside a TCP callback may.
+class CallbackTimer : public Timer {
+public:
+    using Handler = void (*)(CallbackTimer& timer, TimeNs now);
+
+    CallbackTimer() noexcept : Timer(nullptr, kCallback) {}
+    CallbackTimer(Handler handler, void* owner) noexcept : Timer(owner, kCallback), handler_(handler) {}
+
+    void bind(Handler handler, void* owner) noexcept {
+        handler_ = handler;
+        Timer::set_owner(owner, kCallback);
+    }
+
+    // Runs `t`'s handler if it is a CallbackTimer; false when the caller
+    // dispatches it (the kind is one of the caller's own).
+    static bool dispatch(Timer& t, TimeNs now) {
+        if (t.kind() != kCallback) return false;
+        auto& ct = static_cast<CallbackTimer&>(t);
+        if (ct.handler_ != nullptr) ct.handler_(ct, now);
+        return true;
+    }
+
+private:
+    using Timer::set_owner; // the kind must stay kCallback: bind() instead
+
+    Handler handler_ = nullptr;
+};
+
 // Three per TCP connection: keep it within a cache line.
 static_assert(sizeof(Timer) <= 64);
+static_assert(sizeof(CallbackTimer) <= 64);
 
 // ---- inline ----
 

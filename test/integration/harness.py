@@ -43,7 +43,7 @@ READY_RE = re.compile(
 KNOWN_DROPS = [
     "eth.truncated", "eth.not_for_us", "eth.vlan", "eth.unsupported_ethertype", "eth.nonlinear",
     "arp.truncated", "arp.bad_format", "arp.bad_sender", "arp.not_for_us", "arp.unresolved",
-    "arp.queue_overflow", "arp.table_full", "ipv4.truncated", "ipv4.bad_version", "ipv4.bad_header_length",
+    "arp.queue_overflow", "arp.pending_full", "arp.table_full", "ipv4.truncated", "ipv4.bad_version", "ipv4.bad_header_length",
     "ipv4.bad_total_length", "ipv4.bad_checksum", "ipv4.fragment", "ipv4.not_for_us", "ipv4.bad_source",
     "ipv4.unsupported_protocol", "ipv4.no_route", "ipv4.exceeds_mtu", "icmp.truncated", "icmp.bad_checksum", "icmp.broadcast_echo",
     "icmp.unhandled_type", "tcp.no_listener", "tx.queue_full", "tx.no_mbuf",

@@ -13,6 +13,11 @@ whose other end is in a network namespace, lanetcp on net_af_packet.
   3. errors: garbage gives 400 and a close; a 10 KB header gives 431 and a
      close; HTTP/2.0 in a request line gives 505; a request that never ends
      is closed after --idle-timeout
+  3b. slowloris: a client that sends a partial head and keeps trickling a
+     byte every 300 ms gets 408 and a close within --header-timeout (2 s
+     here), while a curl during it is served; a keep-alive connection left
+     idle is closed after --idle-timeout with no other traffic at all (the
+     session's timer on the lcore's wheel)
   4. wrk -t1 -c64 -d5s against the fixed body: no non-2xx, no socket errors;
      requests/s and latency as FIGURE lines (and in 2, wrk -c64 -d3s on the
      1 MB file: 64 x 256 KB of send buffer is more than the mbuf pool)
@@ -70,6 +75,48 @@ except ConnectionResetError:
 s.close()
 sys.stdout.write(json.dumps({"data": data.hex(), "end": end}))
 """
+
+# A slowloris client: sends `head` then one byte of `trickle` every `every`
+# seconds, never finishing the head, while reading what comes back; stops at
+# EOF, reset or `timeout`. Prints JSON {"data": hex, "end": ..., "first": s,
+# "closed": s, "sent": n}: seconds from connect to the first response byte
+# and to the end of the connection.
+SLOWLORIS_CLIENT = r"""
+import json, select, socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+plan = json.loads(sys.stdin.read())
+s = socket.create_connection((host, port), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+t0 = time.monotonic()
+s.sendall(plan["head"].encode())
+sent, data, end, first, closed = len(plan["head"]), b"", "timeout", None, None
+trickle, next_send = plan["trickle"], t0 + plan["every"]
+while time.monotonic() - t0 < plan["timeout"]:
+    r, _, _ = select.select([s], [], [], 0.05)
+    if r:
+        try:
+            b = s.recv(65536)
+        except ConnectionResetError:
+            end, closed = "reset", time.monotonic() - t0
+            break
+        if not b:
+            end, closed = "eof", time.monotonic() - t0
+            break
+        if first is None:
+            first = time.monotonic() - t0
+        data += b
+    if time.monotonic() >= next_send and first is None:
+        try:
+            s.sendall(trickle[sent % len(trickle)].encode())
+            sent += 1
+        except OSError:
+            pass
+        next_send += plan["every"]
+s.close()
+sys.stdout.write(json.dumps({"data": data.hex(), "end": end, "first": first, "closed": closed, "sent": sent}))
+"""
+SLOW_PORT = 8082
+HEADER_S = 2
 
 HTTPD_COUNTER_RE = re.compile(r"^  httpd (.*)$", re.M)
 
@@ -205,8 +252,8 @@ def case_fixed(run):
     app = run.start("fixed", ["--idle-timeout", str(IDLE_S)])
     url = f"http://{APP_IP}/"
     try:
-        # A request that never ends: closed after --idle-timeout (checked
-        # when something else happens: the requests that follow).
+        # A request that never ends: closed after --idle-timeout (3 s, before
+        # the default --header-timeout of 20 s), by the session's timer.
         stuck = run.raw_start(80, [b"GET / HTTP/1.1\r\nHost: t\r\n"], timeout=IDLE_S + 8)
         time.sleep(0.5)
         body_path = os.path.join(run.tmp, "fixed.body")
@@ -281,6 +328,56 @@ def case_fixed(run):
     checks.eq(counters.get("requests"), 13, "[1] lanetcp-httpd counted 13 requests")
     checks.eq(counters.get("idle_timeouts"), 1, "[3] lanetcp-httpd counted one idle timeout")
     checks.eq(counters.get("keepalive_reuses"), 3, "[1] lanetcp-httpd counted 3 requests on reused connections")
+
+
+def case_slowloris(run):
+    """3b: the request-head deadline against a slowloris client, and the
+    idle timeout with no traffic at all."""
+    checks = run.checks
+    app = run.start("slowloris", ["--port", str(SLOW_PORT), "--header-timeout", str(HEADER_S),
+                                  "--idle-timeout", str(IDLE_S)])
+    url = f"http://{APP_IP}:{SLOW_PORT}/"
+    try:
+        run.connections += 1
+        plan = json.dumps({"head": "GET / HTTP/1.1\r\nHost: t\r\n", "trickle": "X-a: b\r\n",
+                           "every": 0.3, "timeout": HEADER_S + 10})
+        slow = subprocess.Popen(run.ns.exec(["/usr/bin/python3", "-c", SLOWLORIS_CLIENT, APP_IP, str(SLOW_PORT)]),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        slow.stdin.write(plan)
+        slow.stdin.close()
+        time.sleep(0.8)
+        p = run.curl(["-o", "/dev/null", "-w", "%{http_code}", url])
+        checks.eq(p.stdout.strip(), "200", "[3b] curl while a slowloris client trickles its head: 200")
+        try:
+            out = slow.stdout.read()
+            slow.wait(timeout=HEADER_S + 30)
+        except subprocess.TimeoutExpired:
+            harness.kill_group(slow)
+            out = ""
+        doc = json.loads(out) if out else {}
+        data = bytes.fromhex(doc.get("data", ""))
+        first, closed = doc.get("first"), doc.get("closed")
+        checks.check(data.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), "[3b] slowloris: 408", data[:40])
+        checks.check(first is not None and HEADER_S - 0.2 <= first < HEADER_S + 1.5,
+                     f"[3b] slowloris: the 408 came at the {HEADER_S} s header deadline, though bytes kept coming",
+                     f"after {first} s, {doc.get('sent')} bytes sent")
+        checks.check(doc.get("end") in ("eof", "reset") and closed is not None and closed < HEADER_S + 4,
+                     "[3b] slowloris: connection closed by the server", f"{doc.get('end')} after {closed} s")
+
+        # Keep-alive left idle, and nothing else happening: closed by the timer.
+        idle = run.raw_start(SLOW_PORT, [b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"], timeout=IDLE_S + 8)
+        data, end, secs = run.raw_finish(idle)
+        resp, rest = parse_responses(data, ["GET"])
+        checks.check(len(resp) == 1 and resp[0][0] == 200 and rest == b"", "[3b] idle keep-alive: the 200 first")
+        checks.check(end == "eof" and IDLE_S - 0.2 <= secs < IDLE_S + 2,
+                     f"[3b] idle keep-alive closed after --idle-timeout {IDLE_S} with no other traffic",
+                     f"{end} after {secs:.1f} s")
+    finally:
+        _, counters = run.stop("slowloris", app)
+    checks.eq(counters.get("header_timeouts"), 1, "[3b] lanetcp-httpd counted one header timeout")
+    checks.eq(counters.get("status_408"), 1, "[3b] lanetcp-httpd counted one 408")
+    checks.eq(counters.get("idle_timeouts"), 1, "[3b] lanetcp-httpd counted one idle timeout")
 
 
 def case_root(run):
@@ -433,6 +530,7 @@ def body(checks):
             run = Run(checks, ns, tmp)
             try:
                 case_fixed(run)
+                case_slowloris(run)
                 case_root(run)
                 case_wrk(run)
             finally:

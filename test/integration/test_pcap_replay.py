@@ -6,7 +6,8 @@ frame per malformation) to lanetcp-echo and checks
     ARP, one ARP reply per ARP request for us, one echo reply per valid echo
     request (payload byte-identical, id/seq, checksums, addresses, no IP
     options, Ethernet padding not echoed), one ARP request for the requester
-    that never ARPed; nothing else
+    that never ARPed and for those known only by an unsolicited reply or a
+    gratuitous ARP (no entry, as Linux with arp_accept=0); nothing else
   - every drop reason in the stats JSON equals what the pcap injects
   - traffic counters, mbufs_leaked == 0, exit code 0
 """

@@ -1,5 +1,7 @@
 // The neighbour cache on a manual clock: resolution, queueing, retries and
-// give-up, expiry to stale, probing, permanent entries, table pressure.
+// give-up, expiry to stale, delay and probing, permanent entries, table
+// pressure, what may create or change an entry (Linux's arp_process), and
+// the per-lcore bound on waiting packets.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -41,6 +43,12 @@ struct Recorder {
     }
 };
 
+// What ARP packets say (ArpService makes these from the frames).
+constexpr Sighting kUnicastReply{.create = false, .confirms = true, .gratuitous = false};
+constexpr Sighting kRequestForUs{.create = true, .confirms = false, .gratuitous = false};
+constexpr Sighting kOther{}; // a request for someone else, or a broadcast reply
+constexpr Sighting kGratuitous{.create = false, .confirms = false, .gratuitous = true};
+
 ArpParams small_params() {
     ArpParams p;
     p.max_entries = 4;
@@ -67,7 +75,7 @@ TEST(ArpCache, ReplyFlushesQueuedPacketsInOrder) {
     Recorder rec;
     cache.resolve(kHostA, pkt(0), 0);
     cache.resolve(kHostA, pkt(1), 0);
-    EXPECT_TRUE(cache.learn(kHostA, kMacA, false, 5, rec.transmit()));
+    EXPECT_TRUE(cache.learn(kHostA, kMacA, kUnicastReply, 5, rec.transmit()));
     ASSERT_EQ(rec.transmitted.size(), 2u);
     EXPECT_EQ(rec.transmitted[0].first, pkt(0));
     EXPECT_EQ(rec.transmitted[1].first, pkt(1));
@@ -76,7 +84,7 @@ TEST(ArpCache, ReplyFlushesQueuedPacketsInOrder) {
     auto r = cache.resolve(kHostA, pkt(2), 6);
     EXPECT_EQ(r.status, ArpCache::Status::ready);
     EXPECT_EQ(r.mac, kMacA);
-    EXPECT_FALSE(r.send_probe);
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
 }
 
 TEST(ArpCache, RetriesThenGivesUpAndDropsQueue) {
@@ -107,66 +115,158 @@ TEST(ArpCache, QueueOverflowPushesOutTheOldest) {
     EXPECT_EQ(r.status, ArpCache::Status::queued);
     EXPECT_EQ(r.overflowed, pkt(0));
     Recorder rec;
-    cache.learn(kHostA, kMacA, false, 1, rec.transmit());
+    cache.learn(kHostA, kMacA, kUnicastReply, 1, rec.transmit());
     ASSERT_EQ(rec.transmitted.size(), 3u);
     EXPECT_EQ(rec.transmitted[0].first, pkt(1));
     EXPECT_EQ(rec.transmitted[2].first, pkt(3));
 }
 
-TEST(ArpCache, LearnCreatesOnlyWhenMeantForUs) {
+TEST(ArpCache, OnlyARequestForUsCreatesAnEntry) {
+    // arp_accept=0: unsolicited replies, gratuitous ARP and requests for
+    // others never make an entry; a request for our address does, stale.
     ArpCache cache(small_params());
     Recorder rec;
-    EXPECT_FALSE(cache.learn(kHostA, kMacA, false, 0, rec.transmit()));
+    EXPECT_FALSE(cache.learn(kHostA, kMacA, kOther, 0, rec.transmit()));
+    EXPECT_FALSE(cache.learn(kHostA, kMacA, kUnicastReply, 0, rec.transmit()));
+    EXPECT_FALSE(cache.learn(kHostA, kMacA, kGratuitous, 0, rec.transmit()));
     EXPECT_EQ(cache.find(kHostA), nullptr);
-    EXPECT_TRUE(cache.learn(kHostA, kMacA, true, 0, rec.transmit()));
+    EXPECT_EQ(cache.size(), 0u);
+    EXPECT_TRUE(cache.learn(kHostA, kMacA, kRequestForUs, 0, rec.transmit()));
     ASSERT_NE(cache.find(kHostA), nullptr);
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::stale) << "a request does not assert reachability";
+    // Now that it exists, any ARP packet from it updates it; a unicast reply confirms it.
+    EXPECT_TRUE(cache.learn(kHostA, kMacA, kOther, 1, rec.transmit()));
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::stale);
+    EXPECT_TRUE(cache.learn(kHostA, kMacA, kUnicastReply, 2, rec.transmit()));
     EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
-    // An existing entry is updated even by a packet not meant for us (RFC 826).
-    EXPECT_TRUE(cache.learn(kHostA, kMacB, false, 1, rec.transmit()));
-    EXPECT_EQ(cache.find(kHostA)->mac, kMacB);
+    // A request with the same address does not demote a reachable entry.
+    EXPECT_TRUE(cache.learn(kHostA, kMacA, kOther, 3, rec.transmit()));
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
+    // Nor does it extend reachability: only the reply at 2 counts.
+    const ArpParams p = small_params();
+    cache.tick(2 + p.reachable - 1, rec.send(), rec.give_up());
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
+    cache.tick(2 + p.reachable, rec.send(), rec.give_up());
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::stale);
 }
 
-TEST(ArpCache, ReachableGoesStaleThenProbesWithUnicast) {
+TEST(ArpCache, ARequestFromANeighbourWeResolveSendsItsPackets) {
+    ArpCache cache(small_params());
+    Recorder rec;
+    cache.resolve(kHostA, pkt(0), 0);
+    EXPECT_TRUE(cache.learn(kHostA, kMacA, kOther, 1, rec.transmit())) << "an incomplete entry exists";
+    ASSERT_EQ(rec.transmitted.size(), 1u);
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::stale);
+}
+
+TEST(ArpCache, LocktimeKeepsTheFirstAnswerUnlessGratuitousOrForUs) {
+    ArpParams p = small_params(); // locktime 1 s
+    ArpCache cache(p);
+    Recorder rec;
+    const MacAddr kMacC{{0x02, 0, 0, 0, 0, 0xc}};
+    const MacAddr kMacD{{0x02, 0, 0, 0, 0, 0xd}};
+    cache.resolve(kHostA, pkt(0), 0);
+    EXPECT_TRUE(cache.learn(kHostA, kMacA, kUnicastReply, 0, rec.transmit()));
+    // A second, different answer right after: the first one stands (proxies racing).
+    EXPECT_FALSE(cache.learn(kHostA, kMacB, kUnicastReply, p.locktime / 2, rec.transmit()));
+    EXPECT_EQ(cache.find(kHostA)->mac, kMacA);
+    // After locktime a new address is taken.
+    EXPECT_TRUE(cache.learn(kHostA, kMacB, kUnicastReply, p.locktime + 1, rec.transmit()));
+    EXPECT_EQ(cache.find(kHostA)->mac, kMacB);
+    // Gratuitous ARP and a request for our address replace it at once, stale.
+    EXPECT_TRUE(cache.learn(kHostA, kMacC, kGratuitous, p.locktime + 2, rec.transmit()));
+    EXPECT_EQ(cache.find(kHostA)->mac, kMacC);
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::stale);
+    EXPECT_TRUE(cache.learn(kHostA, kMacD, kRequestForUs, p.locktime + 3, rec.transmit()));
+    EXPECT_EQ(cache.find(kHostA)->mac, kMacD);
+}
+
+TEST(ArpCache, RequestFloodWithRandomSendersCannotFillTheTable) {
+    // A flood of requests for our address from ever new senders makes stale
+    // entries only; they push out each other, never the entries we use.
+    ArpParams p = small_params(); // 4 entries
+    ArpCache cache(p);
+    Recorder rec;
+    cache.resolve(kHostA, pkt(0), 0);
+    cache.learn(kHostA, kMacA, kUnicastReply, 1, rec.transmit()); // in use: reachable
+    cache.resolve(kHostB, pkt(1), 2);                            // being resolved: incomplete
+    std::uint32_t x = 1;
+    for (TimeNs t = 10; t < 10010; ++t) {
+        x = x * 1664525u + 1013904223u;
+        cache.learn(Ipv4Addr{0x0a098000u | (x >> 17)}, kMacB, kRequestForUs, t, rec.transmit()); // 10.9.128.0/17
+    }
+    EXPECT_LE(cache.size(), p.max_entries);
+    ASSERT_NE(cache.find(kHostA), nullptr);
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
+    EXPECT_EQ(cache.find(kHostA)->mac, kMacA);
+    ASSERT_NE(cache.find(kHostB), nullptr);
+    EXPECT_EQ(cache.find(kHostB)->state, NeighState::incomplete);
+    EXPECT_EQ(cache.pending_packets(), 1u);
+    // And a new next hop still gets an entry, in place of a flood's.
+    EXPECT_EQ(cache.resolve(Ipv4Addr{0x0a0900ffu}, pkt(2), 20000).status, ArpCache::Status::send_request);
+}
+
+TEST(ArpCache, StaleEntryIsUsedThenProbedAfterTheDelay) {
     ArpParams p = small_params();
     ArpCache cache(p);
     Recorder rec;
-    cache.learn(kHostA, kMacA, true, 0, rec.transmit());
+    cache.resolve(kHostA, pkt(9), 0);
+    cache.learn(kHostA, kMacA, kUnicastReply, 0, rec.transmit());
     cache.tick(p.reachable - 1, rec.send(), rec.give_up());
     EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
     cache.tick(p.reachable, rec.send(), rec.give_up());
     EXPECT_EQ(cache.find(kHostA)->state, NeighState::stale);
 
-    // A stale entry is still used, and its use starts a unicast probe.
-    auto r = cache.resolve(kHostA, pkt(0), p.reachable + 1);
+    // A stale entry is still used; its use starts the delay, not a request.
+    const TimeNs used = p.reachable + 1;
+    auto r = cache.resolve(kHostA, pkt(0), used);
     EXPECT_EQ(r.status, ArpCache::Status::ready);
     EXPECT_EQ(r.mac, kMacA);
-    EXPECT_TRUE(r.send_probe);
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::delay);
+    cache.tick(used + p.delay_probe - 1, rec.send(), rec.give_up());
+    EXPECT_TRUE(rec.requests.empty()) << "a reply may still come within the delay";
+    cache.tick(used + p.delay_probe, rec.send(), rec.give_up());
+    ASSERT_EQ(rec.requests.size(), 1u);
+    EXPECT_TRUE(rec.requests[0].unicast);
     EXPECT_EQ(cache.find(kHostA)->state, NeighState::probe);
-    auto again = cache.resolve(kHostA, pkt(1), p.reachable + 2);
-    EXPECT_FALSE(again.send_probe) << "one probe at a time";
+    EXPECT_EQ(cache.resolve(kHostA, pkt(1), used + p.delay_probe + 1).status, ArpCache::Status::ready);
 
     // Unanswered probes: unicast retries, then the entry is forgotten.
-    TimeNs t = p.reachable + 1;
+    TimeNs t = used + p.delay_probe;
     for (int i = 0; i < 3; ++i) {
         t += p.retry;
         cache.tick(t, rec.send(), rec.give_up());
     }
-    ASSERT_EQ(rec.requests.size(), 2u);
-    EXPECT_TRUE(rec.requests[0].unicast);
+    ASSERT_EQ(rec.requests.size(), 3u);
+    EXPECT_TRUE(rec.requests[2].unicast);
     EXPECT_EQ(cache.find(kHostA), nullptr);
     EXPECT_TRUE(rec.given_up.empty()) << "probing never holds packets";
+}
+
+TEST(ArpCache, ReplyWithinTheDelayConfirmsWithoutProbe) {
+    ArpParams p = small_params();
+    ArpCache cache(p);
+    Recorder rec;
+    cache.learn(kHostA, kMacA, kRequestForUs, 0, rec.transmit()); // stale
+    cache.resolve(kHostA, pkt(0), 1);
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::delay);
+    cache.learn(kHostA, kMacA, kUnicastReply, 2, rec.transmit());
+    EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
+    cache.tick(p.delay_probe + 10, rec.send(), rec.give_up());
+    EXPECT_TRUE(rec.requests.empty());
 }
 
 TEST(ArpCache, ProbeAnsweredReturnsToReachable) {
     ArpParams p = small_params();
     ArpCache cache(p);
     Recorder rec;
-    cache.learn(kHostA, kMacA, true, 0, rec.transmit());
-    cache.tick(p.reachable, rec.send(), rec.give_up());
-    cache.resolve(kHostA, pkt(0), p.reachable);
-    cache.learn(kHostA, kMacA, false, p.reachable + 10, rec.transmit());
+    cache.learn(kHostA, kMacA, kRequestForUs, 0, rec.transmit());
+    cache.resolve(kHostA, pkt(0), 0);
+    cache.tick(p.delay_probe, rec.send(), rec.give_up());
+    ASSERT_EQ(cache.find(kHostA)->state, NeighState::probe);
+    cache.learn(kHostA, kMacA, kUnicastReply, p.delay_probe + 10, rec.transmit());
     EXPECT_EQ(cache.find(kHostA)->state, NeighState::reachable);
-    cache.tick(p.reachable + 5 * p.retry, rec.send(), rec.give_up());
+    cache.tick(p.delay_probe + 5 * p.retry, rec.send(), rec.give_up());
     EXPECT_NE(cache.find(kHostA), nullptr);
 }
 
@@ -174,8 +274,7 @@ TEST(ArpCache, UnusedStaleEntriesAreForgotten) {
     ArpParams p = small_params();
     ArpCache cache(p);
     Recorder rec;
-    cache.learn(kHostA, kMacA, true, 0, rec.transmit());
-    cache.tick(p.reachable, rec.send(), rec.give_up());
+    cache.learn(kHostA, kMacA, kRequestForUs, 0, rec.transmit()); // stale from the start
     cache.tick(p.stale_lifetime - 1, rec.send(), rec.give_up());
     EXPECT_NE(cache.find(kHostA), nullptr);
     cache.tick(p.stale_lifetime, rec.send(), rec.give_up());
@@ -186,12 +285,12 @@ TEST(ArpCache, PermanentEntriesNeverExpireNorChange) {
     ArpCache cache(small_params());
     Recorder rec;
     ASSERT_TRUE(cache.add_permanent(kHostA, kMacA));
-    cache.learn(kHostA, kMacB, true, 0, rec.transmit());
+    EXPECT_FALSE(cache.learn(kHostA, kMacB, kRequestForUs, 0, rec.transmit()));
+    EXPECT_FALSE(cache.learn(kHostA, kMacB, kGratuitous, 0, rec.transmit()));
     cache.tick(1000 * kNsPerSec, rec.send(), rec.give_up());
     auto r = cache.resolve(kHostA, pkt(0), 1000 * kNsPerSec);
     EXPECT_EQ(r.status, ArpCache::Status::ready);
     EXPECT_EQ(r.mac, kMacA);
-    EXPECT_FALSE(r.send_probe);
     EXPECT_TRUE(rec.requests.empty());
 }
 
@@ -204,7 +303,7 @@ TEST(ArpCache, FullTableReclaimsStaleButNeverIncomplete) {
     EXPECT_EQ(cache.resolve(kHostB, pkt(9), 0).status, ArpCache::Status::table_full);
 
     // Resolve all four, let them go stale: now a new address can take one's place.
-    for (std::uint32_t i = 0; i < 4; ++i) cache.learn(Ipv4Addr{kHostA.v + 10 + i}, kMacA, false, 1, rec.transmit());
+    for (std::uint32_t i = 0; i < 4; ++i) cache.learn(Ipv4Addr{kHostA.v + 10 + i}, kMacA, kUnicastReply, 1, rec.transmit());
     cache.tick(p.reachable + 1, rec.send(), rec.give_up());
     EXPECT_EQ(cache.resolve(kHostB, pkt(9), p.reachable + 2).status, ArpCache::Status::send_request);
     EXPECT_EQ(cache.size(), 4u);
@@ -221,12 +320,50 @@ TEST(ArpCache, DrainHandsBackEveryWaitingPacket) {
     EXPECT_EQ(cache.pending_packets(), 0u);
 }
 
+TEST(ArpCache, WaitingPacketsAreBoundedPerLcore) {
+    ArpParams p = small_params();
+    p.max_entries = 8;
+    p.max_pending = 3;
+    p.max_pending_total = 5;
+    ArpCache cache(p);
+    const Ipv4Addr h1{0x0a090101}, h2{0x0a090102}, h3{0x0a090103};
+    for (int i = 0; i < 3; ++i) EXPECT_FALSE(cache.resolve(h1, pkt(i), 0).refused);
+    EXPECT_FALSE(cache.resolve(h2, pkt(3), 0).refused);
+    EXPECT_FALSE(cache.resolve(h2, pkt(4), 0).refused);
+    EXPECT_EQ(cache.pending_packets(), 5u);
+    // At the bound, a next hop that already holds packets trades its oldest.
+    auto r = cache.resolve(h2, pkt(5), 0);
+    EXPECT_FALSE(r.refused);
+    EXPECT_EQ(r.overflowed, pkt(3));
+    EXPECT_EQ(cache.pending_packets(), 5u);
+    // A new next hop is still asked for, but its packet is refused.
+    auto n = cache.resolve(h3, pkt(6), 0);
+    EXPECT_EQ(n.status, ArpCache::Status::send_request);
+    EXPECT_TRUE(n.refused);
+    EXPECT_EQ(n.overflowed, nullptr);
+    auto again = cache.resolve(h3, pkt(7), 0);
+    EXPECT_EQ(again.status, ArpCache::Status::queued);
+    EXPECT_TRUE(again.refused);
+    EXPECT_EQ(cache.pending_packets(), 5u);
+    // Once h1 answers, there is room again.
+    Recorder rec;
+    cache.learn(h1, kMacA, kUnicastReply, 1, rec.transmit());
+    EXPECT_EQ(rec.transmitted.size(), 3u);
+    EXPECT_FALSE(cache.resolve(h3, pkt(8), 1).refused);
+    EXPECT_EQ(cache.pending_packets(), 3u);
+    cache.drain(rec.give_up());
+    EXPECT_EQ(rec.given_up.size(), 3u);
+}
+
 TEST(ArpCache, RejectsZeroSizes) {
     ArpParams p = small_params();
     p.max_entries = 0;
     EXPECT_THROW(ArpCache{p}, std::invalid_argument);
     p = small_params();
     p.max_pending = 0;
+    EXPECT_THROW(ArpCache{p}, std::invalid_argument);
+    p = small_params();
+    p.max_pending_total = 0;
     EXPECT_THROW(ArpCache{p}, std::invalid_argument);
 }
 

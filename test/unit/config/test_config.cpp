@@ -58,6 +58,7 @@ mtu = 9000
 [arp]
 max_entries = 64
 max_pending = 4
+max_pending_total = 100
 retries = 5
 reachable_ms = 1000
 retry_ms = 250
@@ -85,6 +86,7 @@ args = ["--no-huge", "-m", "512"]
     EXPECT_EQ(c.interface.mtu, 9000);
     EXPECT_EQ(c.arp.params.max_entries, 64u);
     EXPECT_EQ(c.arp.params.max_pending, 4u);
+    EXPECT_EQ(c.arp.params.max_pending_total, 100u);
     EXPECT_EQ(c.arp.params.retries, 5u);
     EXPECT_EQ(c.arp.params.reachable, 1000 * kNsPerMs);
     EXPECT_EQ(c.arp.params.retry, 250 * kNsPerMs);

@@ -788,5 +788,90 @@ TEST(TimerWheel, NextExpiryHint) {
     EXPECT_LT(guard, 10);
 }
 
+// ---- CallbackTimer: timers whose owner the dispatcher does not know ----
+
+// An application object with two timers of its own.
+struct AppObject {
+    CallbackTimer first{&AppObject::on_first, this};
+    CallbackTimer periodic;
+    std::vector<TimeNs> first_fired, periodic_fired;
+    TimerWheel* wheel = nullptr;
+    TimeNs period = 0;
+    int periodic_left = 0;
+
+    static void on_first(CallbackTimer& t, TimeNs now) {
+        static_cast<AppObject*>(t.owner())->first_fired.push_back(now);
+    }
+    static void on_periodic(CallbackTimer& t, TimeNs now) {
+        auto& self = *t.owner_as<AppObject>();
+        self.periodic_fired.push_back(now);
+        if (--self.periodic_left > 0) self.wheel->arm(t, t.deadline() + self.period); // re-arm from its own handler
+    }
+};
+
+// What the lcore's dispatcher does: CallbackTimers first, its own kinds otherwise.
+struct Dispatcher {
+    std::vector<int> own; // ids of Items
+    auto cb(TimeNs now) {
+        return [this, now](Timer& t) {
+            if (CallbackTimer::dispatch(t, now)) return;
+            own.push_back(id_of(t));
+        };
+    }
+};
+
+TEST(CallbackTimer, RunsItsOwnHandlerAndLeavesOtherKindsToTheDispatcher) {
+    TimerWheel w(0);
+    AppObject app;
+    app.wheel = &w;
+    app.periodic.bind(&AppObject::on_periodic, &app);
+    auto items = make_items(2);
+    EXPECT_EQ(app.first.kind(), Timer::kCallback);
+    EXPECT_EQ(app.periodic.kind(), Timer::kCallback);
+
+    w.arm(app.first, 10 * kSec);
+    w.arm(items[0].timer, 10 * kSec);
+    w.arm(items[1].timer, 5 * kSec);
+    Dispatcher d;
+    TimeNs now = 10 * kSec - 1;
+    w.advance(now, d.cb(now));
+    EXPECT_TRUE(app.first_fired.empty()) << "never before its deadline";
+    EXPECT_EQ(d.own, std::vector<int>{1});
+    now = 10 * kSec;
+    w.advance(now, d.cb(now));
+    EXPECT_EQ(app.first_fired, std::vector<TimeNs>{10 * kSec});
+    EXPECT_EQ(d.own, (std::vector<int>{1, 0})) << "the connection-kind timer went to the dispatcher, not a handler";
+    EXPECT_FALSE(app.first.armed());
+}
+
+TEST(CallbackTimer, PeriodicReArmFromTheHandlerAndCancel) {
+    TimerWheel w(0);
+    AppObject app;
+    app.wheel = &w;
+    app.period = 1 * kSec;
+    app.periodic_left = 3;
+    app.periodic.bind(&AppObject::on_periodic, &app);
+    w.arm(app.periodic, 1 * kSec);
+    w.arm(app.first, 2500 * kMs);
+    w.cancel(app.first); // cancelled: never fires
+    Dispatcher d;
+    for (TimeNs now = 0; now <= 10 * kSec; now += 100 * kMs) w.advance(now, d.cb(now));
+    EXPECT_EQ(app.periodic_fired, (std::vector<TimeNs>{1 * kSec, 2 * kSec, 3 * kSec}));
+    EXPECT_TRUE(app.first_fired.empty());
+    EXPECT_EQ(w.size(), 0u);
+}
+
+TEST(CallbackTimer, DestroyingAnArmedOneCancelsIt) {
+    TimerWheel w(0);
+    {
+        AppObject app;
+        w.arm(app.first, 1 * kSec);
+        EXPECT_EQ(w.size(), 1u);
+    }
+    EXPECT_EQ(w.size(), 0u);
+    Dispatcher d;
+    EXPECT_EQ(w.advance(5 * kSec, d.cb(5 * kSec)), 0u);
+}
+
 } // namespace
 } // namespace lanetcp
