@@ -190,6 +190,9 @@ struct World {
         offer_ws = scenario & 8;
         config.interface.address = wire::Ipv4Prefix{kStackIp, 24};
         config.arp.static_entries.push_back({kPeerIp, kPeerMac});
+        // Small tables: they are built for every input.
+        config.arp.params.max_entries = 16;
+        config.arp.params.max_pending = 8;
         tcp::TcpConfig& t = config.tcp;
         t.max_connections = 8;
         t.chunk_pool = 512;
