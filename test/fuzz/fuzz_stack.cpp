@@ -50,6 +50,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -664,6 +665,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     };
     fixed->port_a = start(fixed->wire->port_a());
     fixed->port_b = start(fixed->wire->port_b());
+    // EAL's runtime directory (empty with --no-shconf) goes at exit.
+    std::atexit([] { ::rmdir(rte_eal_get_runtime_dir()); });
     for (std::size_t i = 0; i < fixed->isn_key.size(); ++i) fixed->isn_key[i] = static_cast<std::uint8_t>(i * 37 + 1);
     return 0;
 }
