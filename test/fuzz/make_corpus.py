@@ -172,6 +172,15 @@ def main():
             with open(os.path.join(stack_dir, "script-" + name[:-4]), "wb") as f:
                 f.write(script_input(os.path.join(scripts_dir, name)))
             n_stack += 1
+    # Inputs that once crashed a target, kept once fixed: replayed first.
+    regressions = os.path.join(ROOT, "test", "fuzz", "regressions")
+    if os.path.isdir(regressions):
+        for name in sorted(os.listdir(regressions)):
+            target = name.split("-", 1)[0]
+            if target in ("fuzz_stack", "fuzz_wire"):
+                data = open(os.path.join(regressions, name), "rb").read()
+                with open(os.path.join(out, target, "regression-" + name), "wb") as f:
+                    f.write(data)
     pcaps = []
     for dirpath, _, files in os.walk(os.path.join(ROOT, "test", "fixtures")):
         pcaps += [os.path.join(dirpath, f) for f in files if f.endswith(".pcap")]
