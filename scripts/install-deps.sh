@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   g++ clang meson ninja-build pkg-config
+  # sanitizers and libFuzzer for clang (scripts/fuzz.sh)
+  libclang-rt-14-dev
   libdpdk-dev dpdk libfmt-dev libboost-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsodium-dev
   googletest libgtest-dev libgmock-dev
   # benchmarks (bench/, doc/performance.md)

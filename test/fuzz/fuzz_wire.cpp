@@ -2,8 +2,9 @@
 // as an Ethernet frame, through every parser that would see them, reading
 // every field of every view that parses. ASan/UBSan catch the reads; the
 // explicit checks catch broken invariants and option emission that does not
-// round-trip. Build: ninja fuzz_wire (clang only), then
-//   ./fuzz_wire -max_len=1600 corpus/
+// round-trip. scripts/fuzz.sh builds and runs it (clang only); by hand:
+//   ninja -C build-asan test/fuzz/fuzz_wire
+//   build-asan/test/fuzz/fuzz_wire -max_len=1600 CORPUS_DIR  (doc/testing.md)
 #include <cstddef>
 #include <cstdint>
 
