@@ -106,6 +106,9 @@ CASES = [c for c in os.environ.get("LANETCP_HOSTILE_CASES", "1,1b,2,3,4,5,5b").r
 OOO_CONNS = int(os.environ.get("LANETCP_HOSTILE_OOO_CONNS", "160"))
 OOO_PER_CONN = int(os.environ.get("LANETCP_HOSTILE_OOO_PER_CONN", "300"))
 OOO_PASSES = 2
+# One connection's receive and send buffers (256 KB each) charged by footprint
+# are some 230 mbufs; 1/8 of the pool (4095) is far above that, far below all.
+CLOSED_PIN_SHARE = 8
 CLOSED_SEGMENTS = int(os.environ.get("LANETCP_HOSTILE_CLOSED_SEGMENTS", "40000"))
 SYN_RATES = os.environ.get("LANETCP_HOSTILE_SYN_RATES", "1000,3000,10000,max").split(",")
 SYN_SECONDS = 3.0
@@ -128,6 +131,7 @@ def figure(text):
 
 
 NIC_RE = re.compile(r"^  nic .*?imissed=(\d+) ierrors=(\d+) oerrors=(\d+) rx_nombuf=(\d+)", re.M)
+MBUF_RE = re.compile(r"^  mbufs in_use=(\d+) size=(\d+)", re.M)
 CONN_RE = re.compile(r"^  \S+:(\d+) \S+:(\d+) (\S+) .*?unsent=(\d+) .*?rcv_wnd=(\d+) unconsumed=(\d+) held=(\d+)",
                      re.M)
 
@@ -243,6 +247,27 @@ class Run(harness.NamespaceRun):
                 break
         return [(int(a), int(b), c, int(d), int(e), int(f), int(g)) for a, b, c, d, e, f, g in CONN_RE.findall(text)]
 
+    def mbufs(self, app, fresh=True):
+        """(in use, pool size) from the newest periodic counters line
+        (engine.stats_interval = 1); fresh: a line printed after this call.
+        None when lanetcp-echo does not print it."""
+        if fresh and app.proc.poll() is None:
+            seen = len(MBUF_RE.findall(app.stdout))
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and len(MBUF_RE.findall(app.stdout)) <= seen:
+                time.sleep(0.1)
+        m = MBUF_RE.findall(app.stdout)
+        return (int(m[-1][0]), int(m[-1][1])) if m else None
+
+    def check_pool_not_dry(self, app, usage, when):
+        """The pool kept free mbufs (a dry pool is a deaf stack)."""
+        if usage is None:
+            print(f"NOTE: [{app.case_name}] no 'mbufs in_use' line from lanetcp-echo: pool use not checked",
+                  flush=True)
+            return
+        self.checks.check(usage[0] < usage[1], f"[{app.case_name}] {when}: the mbuf pool is not dry",
+                          f"{usage[0]} of {usage[1]} in use")
+
     def finish_app(self, app):
         """SIGINT, exit code, no mbuf leak, stats JSON; returns the stats (or None)."""
         label = f"[{app.case_name}] lanetcp-echo"
@@ -264,6 +289,10 @@ class Run(harness.NamespaceRun):
             imissed, ierrors, oerrors, nombuf = m[-1]
             figure(f"[{app.case_name}] nic (last periodic line): imissed={imissed} rx_nombuf={nombuf} "
                    f"oerrors={oerrors}")
+        usage = [(int(a), int(b)) for a, b in MBUF_RE.findall(app.stdout)]
+        if usage:
+            figure(f"[{app.case_name}] mbufs in use (periodic lines): peak {max(u[0] for u in usage)} "
+                   f"of {usage[0][1]}")
         if rc != 0 or stats is None:
             app.print_output()
         return stats
@@ -420,6 +449,7 @@ def case_ooo(run, name, setting_case, conns, per_conn):
     t0 = time.monotonic()
     opened = port.open_flows(flows)
     checks.eq(len(opened), conns, f"[{name}] handshakes completed")
+    base = run.mbufs(app)
     # Segment k of each connection: 1 byte at offset 1 + 2k (the byte at 0
     # and every other one a hole); connections interleaved.
     frames = [port.tcp_frame(f, hp.TCP_ACK, 65535, b"o", seq=f.snd_nxt + 1 + 2 * k)
@@ -444,6 +474,11 @@ def case_ooo(run, name, setting_case, conns, per_conn):
            f"at {rate:.0f}/s, {time.monotonic() - t0:.1f} s with the handshakes; held after: "
            + (f"max {max(held)} per connection, total {total} (SIGUSR1)" if held else "unknown"))
     if run.alive(app, "after the flood"):
+        usage = run.mbufs(app)
+        if usage and base:
+            figure(f"[{name}] mbufs pinned by the flood: {usage[0] - base[0]} ({(usage[0] - base[0]) / conns:.0f} "
+                   f"per connection), {usage[0]} of {usage[1]} in use")
+        run.check_pool_not_dry(app, usage, "after the out-of-order flood")
         run.served(app, "after the out-of-order flood")
     # The first hole of every connection filled: the in-order path runs with
     # a full reassembly queue (1b crashed here before issue 10).
@@ -474,6 +509,7 @@ def case_closed_window(run):
         run.finish_app(app)
         return
     flow.zero_window = True
+    base = run.mbufs(app)
     t0 = time.monotonic()
     frames = [port.tcp_frame(flow, hp.TCP_ACK, 0, b"c", seq=flow.snd_nxt + i) for i in range(CLOSED_SEGMENTS)]
     rate = port.send_all(frames, rate=FLOOD_RATE)
@@ -482,6 +518,14 @@ def case_closed_window(run):
            f"({time.monotonic() - t0:.1f} s)")
     time.sleep(0.5)
     if run.alive(app, "after the flood"):
+        usage = run.mbufs(app)
+        run.check_pool_not_dry(app, usage, "after the closed-window flood")
+        if usage and base:
+            pinned = usage[0] - base[0]
+            figure(f"[{name}] mbufs pinned by the one connection: {pinned} ({usage[0]} of {usage[1]} in use)")
+            checks.check(pinned <= usage[1] // CLOSED_PIN_SHARE,
+                         f"[{name}] one connection pins at most 1/{CLOSED_PIN_SHARE} of the pool",
+                         f"{pinned} mbufs of {usage[1]}")
         run.served(app, "after the closed-window flood")
         conns = [c for c in (run.dump(app) or []) if c[1] == flow.sport]
         if conns:
@@ -670,6 +714,7 @@ def case_arp_pending(run):
            f"({ARP_PINGS_PER_SOURCE} each) at {rate:.0f}/s")
     time.sleep(0.3)
     if run.alive(app, "after the pings from unresolvable sources"):
+        run.check_pool_not_dry(app, run.mbufs(app), "while the replies wait for ARP")
         run.served(app, "while their replies wait for ARP")
     stats = run.finish_app(app)
     if stats:
