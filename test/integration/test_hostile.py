@@ -30,7 +30,8 @@ JSON are checked or printed. Each case has its own lanetcp-echo.
      window 0 and answer every zero-window probe with window 0; the echo
      closes, leaving orphans in persist. With short timers (TOML) they
      must end within ORPHAN_BOUND_S (probes stop, gone from the SIGUSR1
-     dump).
+     dump). A control group of ORPHANS_SILENT never answers a probe: it
+     ends by tcp.retries2 (today too), which checks the detection.
   5. ARP flood: requests for our address from ARP_ON_SUBNET random
      on-subnet and ARP_OFF_SUBNET off-subnet senders, unsolicited replies to
      us, gratuitous ARP; then the namespace's host and a host never seen
@@ -112,7 +113,7 @@ CLOSED_PIN_SHARE = 8
 CLOSED_SEGMENTS = int(os.environ.get("LANETCP_HOSTILE_CLOSED_SEGMENTS", "40000"))
 SYN_RATES = os.environ.get("LANETCP_HOSTILE_SYN_RATES", "1000,3000,10000,max").split(",")
 SYN_SECONDS = 3.0
-ORPHANS = 16
+ORPHANS, ORPHANS_SILENT = 16, 4
 ORPHAN_BOUND_S = float(os.environ.get("LANETCP_HOSTILE_ORPHAN_BOUND_S", "20"))
 ARP_ON_SUBNET, ARP_OFF_SUBNET, ARP_REPLIES, ARP_GRATUITOUS = 3000, 1000, 1000, 500
 ARP_UNRESOLVED_SOURCES, ARP_PINGS_PER_SOURCE = 1000, 40
@@ -612,14 +613,17 @@ def case_syn_flood(run):
 
 
 def case_orphans(run):
-    """Case 4: orphans in persist whose peer answers every probe with window 0."""
+    """Case 4: orphans in persist whose peer answers every probe with window
+    0. A control group whose probes go unanswered ends today (retries2), so
+    the detection of an ended orphan is itself checked."""
     name = "orphans"
     checks, port = run.checks, run.port
     app = run.start_app(name, "orphans")
-    flows = [hp.Flow(PEER_IP, p) for p in run.ports(ORPHANS)]
+    flows = [hp.Flow(PEER_IP, p) for p in run.ports(ORPHANS + ORPHANS_SILENT)]
     opened = port.open_flows(flows, window=0)
-    checks.eq(len(opened), ORPHANS, f"[{name}] handshakes completed")
-    for f in opened:
+    checks.eq(len(opened), len(flows), f"[{name}] handshakes completed")
+    answered, silent = opened[:ORPHANS], opened[ORPHANS:]
+    for f in answered:
         f.zero_window = True
     data = b"z" * 100
     port.send_all([port.tcp_frame(f, hp.TCP_ACK | hp.TCP_PSH | hp.TCP_FIN, 0, data) for f in opened])
@@ -627,24 +631,29 @@ def case_orphans(run):
         f.snd_nxt = (f.snd_nxt + len(data) + 1) & 0xFFFFFFFF
     t0 = time.monotonic()
     quiet_s = 3.0   # a probe comes at least every max_rto_ms (1 s)
-    ended_at = None
+
+    def quiet(group, now):
+        return all(f.rst or now - max(f.last_rx, t0) > quiet_s for f in group)
+
     while time.monotonic() - t0 < ORPHAN_BOUND_S + quiet_s:
         time.sleep(0.5)
-        now = time.monotonic()
-        if app.proc.poll() is not None:
+        if app.proc.poll() is not None or quiet(opened, time.monotonic()):
             break
-        if all(f.rst or now - f.last_rx > quiet_s for f in opened):
-            ended_at = max(f.last_rx for f in opened) - t0
-            break
-    probes = sum(f.probes_answered for f in opened)
-    left = [c for c in (run.dump(app) or []) if c[1] in {f.sport for f in opened}]
-    ended = ended_at is not None and not left
-    figure(f"[{name}] {len(opened)} zero-window orphans: " +
-           (f"ended {ended_at:.1f} s after the FIN" if ended else
-            f"{len(left)} still there after {time.monotonic() - t0:.0f} s ({', '.join(sorted({c[2] for c in left}))})")
-           + f"; {probes} probes answered with window 0, {sum(f.rst for f in opened)} resets received")
-    checks.check(ended, f"[{name}] orphans in persist end within {ORPHAN_BOUND_S:.0f} s",
-                 f"{len(left)} of {len(opened)} left")
+    now = time.monotonic()
+    conns = run.dump(app) or []
+    for group, what in ((answered, "answering every probe with window 0"), (silent, "never answering (control)")):
+        if not group:
+            continue
+        left = [c for c in conns if c[1] in {f.sport for f in group}]
+        ended = quiet(group, now) and not left
+        last = max(max(f.last_rx, t0) for f in group) - t0
+        states = ", ".join(sorted({c[2] for c in left}))
+        figure(f"[{name}] {len(group)} zero-window orphans {what}: " +
+               (f"ended {last:.1f} s after the FIN" if ended else
+                f"{len(left)} still there after {now - t0:.0f} s ({states}), last segment {last:.1f} s after the FIN")
+               + f"; {sum(f.probes_answered for f in group)} probes answered, {sum(f.rst for f in group)} resets")
+        checks.check(ended, f"[{name}] orphans {what} end within {ORPHAN_BOUND_S:.0f} s",
+                     f"{len(left)} of {len(group)} left")
     run.alive(app, "after the orphans")
     run.served(app, "after the orphans")
     port.reset_flows(opened)
