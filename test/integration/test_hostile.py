@@ -131,7 +131,6 @@ def figure(text):
     print(f"FIGURE: {text}", flush=True)
 
 
-NIC_RE = re.compile(r"^  nic .*?imissed=(\d+) ierrors=(\d+) oerrors=(\d+) rx_nombuf=(\d+)", re.M)
 MBUF_RE = re.compile(r"^  mbufs in_use=(\d+) size=(\d+)", re.M)
 CONN_RE = re.compile(r"^  \S+:(\d+) \S+:(\d+) (\S+) .*?unsent=(\d+) .*?rcv_wnd=(\d+) unconsumed=(\d+) held=(\d+)",
                      re.M)
@@ -285,11 +284,6 @@ class Run(harness.NamespaceRun):
                 rc = app.proc.returncode
         stats = harness.load_stats(app.stats_path) if harness.file_size(app.stats_path) else None
         harness.check_app_exit(self.checks, rc, stats, app, label=label)
-        m = NIC_RE.findall(app.stdout)
-        if m:
-            imissed, ierrors, oerrors, nombuf = m[-1]
-            figure(f"[{app.case_name}] nic (last periodic line): imissed={imissed} rx_nombuf={nombuf} "
-                   f"oerrors={oerrors}")
         usage = [(int(a), int(b)) for a, b in MBUF_RE.findall(app.stdout)]
         if usage:
             figure(f"[{app.case_name}] mbufs in use (periodic lines): peak {max(u[0] for u in usage)} "
