@@ -209,9 +209,11 @@ class RawPort:
         return self.tcp_frame(flow, TCP_SYN, 65535, seq=flow.iss, ack=0, options=SYN_OPTIONS)
 
     def arp_frame(self, op, sender_mac, sender_ip, target_ip, target_mac=b"\x00" * 6, dst_mac=None):
+        """An ARP request (op 1, broadcast by default) or reply (op 2, to the
+        stack by default) sent from `sender_mac` (bytes)."""
         dst = dst_mac or (b"\xff" * 6 if op == 1 else self.app_mac)
-        return ethernet(dst, sender_mac, 0x0806, arp(op, sender_mac, ip_bytes(sender_ip) if isinstance(
-            sender_ip, str) else sender_ip, target_mac, ip_bytes(target_ip) if isinstance(target_ip, str) else target_ip))
+        body = arp(op, sender_mac, ip_bytes(sender_ip), target_mac, ip_bytes(target_ip))
+        return ethernet(dst, sender_mac, 0x0806, body)
 
     def icmp_frame(self, src_ip, ident, seq):
         src = ip_bytes(src_ip)

@@ -294,6 +294,8 @@ class Run(harness.NamespaceRun):
 
     def cleanup(self):
         if self.port is not None:
+            figure(f"raw socket: {self.port.sent} frames sent ({self.port.send_errors} sends retried on ENOBUFS), "
+                   f"{self.port.rx_frames} received, {self.port.rx_tcp} of them TCP from the stack")
             self.port.close()
             self.port = None
         self.end_helpers()
