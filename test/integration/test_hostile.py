@@ -284,6 +284,12 @@ class Run(harness.NamespaceRun):
                 rc = app.proc.returncode
         stats = harness.load_stats(app.stats_path) if harness.file_size(app.stats_path) else None
         harness.check_app_exit(self.checks, rc, stats, app, label=label)
+        if stats:
+            # Whatever issue 10's defences count (names not known here), and every drop.
+            defence = {k: v for k, v in stats["counters"].items() if v and any(
+                w in k for w in ("cookie", "orphan", "persist", "pressure", "collapse", "prune", "reserve", "limit"))}
+            figure(f"[{app.case_name}] drops: {harness.nonzero_drops(stats) or 0}"
+                   + (f"; defence counters: {defence}" if defence else ""))
         usage = [(int(a), int(b)) for a, b in MBUF_RE.findall(app.stdout)]
         if usage:
             figure(f"[{app.case_name}] mbufs in use (periodic lines): peak {max(u[0] for u in usage)} "
