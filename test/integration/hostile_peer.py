@@ -124,6 +124,7 @@ class Flow:
         self.rcv_nxt = None    # what we acknowledge (we never accept its data)
         self.peer_wscale = 0
         self.rx = 0            # segments from the stack
+        self.peer_ack = None   # the highest acknowledgment number it sent
         self.last_rx = 0.0     # monotonic time of the last one
         self.rst = False
         self.fin = False
@@ -279,6 +280,8 @@ class RawPort:
             payload_len = struct.unpack_from("!H", buf, 16)[0] - ihl - (off >> 4) * 4
             flow.rx += 1
             flow.last_rx = time.monotonic()
+            if flags & TCP_ACK and (flow.peer_ack is None or (ack - flow.peer_ack) & 0xFFFFFFFF < 1 << 31):
+                flow.peer_ack = ack
             if flags & TCP_RST:
                 flow.rst = True
                 continue
