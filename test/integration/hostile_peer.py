@@ -29,6 +29,7 @@ import time
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
+SOL_PACKET, PACKET_IGNORE_OUTGOING = 263, 23
 
 FLOOD_PORTS = (1024, 39999)   # crafted flows; Linux's own clients use 40000-60999
 
@@ -146,6 +147,10 @@ class RawPort:
             s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
             s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
             s.setsockopt(socket.SOL_SOCKET, 32, 16 << 20)  # SO_SNDBUFFORCE
+            try:  # our own frames are not copied back to us (Linux 4.20)
+                s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+            except OSError:
+                pass
             s.bind((ifname, 0))
             return s
 
@@ -198,6 +203,57 @@ class RawPort:
                     time.sleep(delay)
         took = time.perf_counter() - t0
         return len(frames) / took if took > 0 else float("inf")
+
+    def flood_in_child(self, frames, rate, seconds):
+        """Sends frames from a child process (no GIL shared with the reader
+        thread: a SYN flood runs about twice as fast), paced at `rate`
+        frames/s or as fast as it can (rate None), for at most `seconds`.
+        Returns a function that waits for the child: (frames sent, seconds)."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: only sends, then leaves at once
+            code = 1
+            try:
+                os.close(r)
+                sock = self.sock
+                t0 = time.perf_counter()
+                batch = max(1, int((rate or 1000000) / 1000))
+                n = 0
+                while n < len(frames):
+                    for f in frames[n:n + batch]:
+                        while True:
+                            try:
+                                sock.send(f)
+                                break
+                            except OSError as e:
+                                if e.errno not in (errno.ENOBUFS, errno.EAGAIN):
+                                    raise
+                                time.sleep(0.0005)
+                    n = min(n + batch, len(frames))
+                    elapsed = time.perf_counter() - t0
+                    if elapsed >= seconds:
+                        break
+                    if rate:
+                        delay = n / rate - elapsed
+                        if delay > 0:
+                            time.sleep(delay)
+                os.write(w, f"{n} {time.perf_counter() - t0}".encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(w)
+
+        def wait():
+            os.waitpid(pid, 0)
+            with os.fdopen(r, "rb") as f:
+                text = f.read().decode()
+            if not text:
+                raise RuntimeError("the flooding child process failed")
+            n, took = text.split()
+            self.sent += int(n)
+            return int(n), float(took)
+
+        return wait
 
     def tcp_frame(self, flow, flags, window, payload=b"", seq=None, ack=None, options=b""):
         if ack is None:

@@ -113,6 +113,7 @@ CLOSED_PIN_SHARE = 8
 CLOSED_SEGMENTS = int(os.environ.get("LANETCP_HOSTILE_CLOSED_SEGMENTS", "40000"))
 SYN_RATES = os.environ.get("LANETCP_HOSTILE_SYN_RATES", "1000,3000,10000,max").split(",")
 SYN_SECONDS = 3.0
+SYN_MAX_RATE = 60000   # frames built for the "max" step, per second of flood
 ORPHANS, ORPHANS_SILENT = 16, 4
 ORPHAN_BOUND_S = float(os.environ.get("LANETCP_HOSTILE_ORPHAN_BOUND_S", "20"))
 ARP_ON_SUBNET, ARP_OFF_SUBNET, ARP_REPLIES, ARP_GRATUITOUS = 3000, 1000, 1000, 500
@@ -561,39 +562,22 @@ def syn_step(run, rate_text):
     checks, port = run.checks, run.port
     app = run.start_app(name, "synflood")
     rate = None if rate_text == "max" else int(rate_text)
-    count = int((rate or 60000) * SYN_SECONDS)
+    count = int((rate or SYN_MAX_RATE) * SYN_SECONDS)
     sources = [PEER_IP] + EXTRA_IPS
     lo, hi = hp.FLOOD_PORTS
     frames = [port.syn_frame(hp.Flow(random.choice(sources), random.randint(lo, hi))) for _ in range(count)]
-    sent = {"n": 0, "rate": 0.0}
-    stop_at = time.monotonic() + SYN_SECONDS + 5
-
-    def flood():
-        t0 = time.perf_counter()
-        batch = max(1, int((rate or 1000000) / 1000))
-        for i in range(0, len(frames), batch):
-            for fr in frames[i:i + batch]:
-                port.send(fr)
-            sent["n"] = i + batch
-            if rate:
-                delay = t0 + (i + batch) / rate - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-            elif time.perf_counter() - t0 >= SYN_SECONDS or time.monotonic() > stop_at:
-                break
-        sent["n"] = min(sent["n"], len(frames))
-        sent["rate"] = sent["n"] / (time.perf_counter() - t0)
-
-    th = threading.Thread(target=flood, daemon=True)
     t0 = time.monotonic()
-    th.start()
+    wait_flood = port.flood_in_child(frames, rate, SYN_SECONDS)
     times = []
-    for at in (1.5, 2.0, 2.5, 3.0):
-        delay = t0 + at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        times.append(run.connect_time(timeout=1.0))
-    th.join()
+    try:
+        for at in (1.5, 2.0, 2.5, 3.0):
+            delay = t0 + at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            times.append(run.connect_time(timeout=1.0))
+    finally:
+        n, took = wait_flood()
+    sent = {"n": n, "rate": n / took if took > 0 else 0.0}
     passed = all(t is not None and t < 1.0 for t in times)
     shown = ", ".join("no" if t is None else f"{t * 1000:.0f} ms" for t in times)
     figure(f"[{name}] {sent['n']} SYNs at {sent['rate']:.0f}/s; Linux's connects during the flood: {shown}")
