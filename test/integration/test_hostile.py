@@ -87,8 +87,8 @@ NFT_TABLE = "lthostile"
 # refuse the whole file, and the run says so on a NOTE: line.
 # ====================================================================
 PENDING_SETTINGS = {
-    "synflood": {"tcp.syncookies": True},
-    "orphans": {"tcp.orphan_retries": 2, "tcp.max_orphans": 64},
+    "synflood": {"tcp.syncookies": True},                              # branch syncookies (b3930c4)
+    "orphans": {"tcp.orphan_retries": 2, "tcp.max_orphans": 64},       # branch hardening (df7b60e)
 }
 
 # Existing settings per case (doc/configuration.md).
