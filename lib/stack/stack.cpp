@@ -159,7 +159,14 @@ CounterSnapshot Stack::snapshot() const {
 
 std::string Stack::format_stats() const {
     if (lcores_.empty()) return final_stats_;
-    return format_counters(snapshot()) + (port_started_ ? format_port_stats(port_.port_id) : std::string{});
+    unsigned in_use = 0, size = 0;
+    for (const rte_mempool* p : pools_) {
+        if (p == nullptr) continue;
+        in_use += mbufs_in_use(p);
+        size += p->size;
+    }
+    return format_counters(snapshot()) + (port_started_ ? format_port_stats(port_.port_id) : std::string{}) +
+           format_mbuf_usage(in_use, size);
 }
 
 void Stack::run_main_lcore(Lcore& lc) {

@@ -46,6 +46,10 @@ std::string format_port_stats(std::uint16_t port_id) {
                        st.rx_nombuf);
 }
 
+std::string format_mbuf_usage(unsigned in_use, unsigned size) {
+    return fmt::format("  mbufs in_use={} size={}\n", in_use, size);
+}
+
 std::string counters_json(const CounterSnapshot& s, unsigned mbufs_leaked) {
     nlohmann::ordered_json counters = nlohmann::ordered_json::object();
 #define LANETCP_JSON_FIELD(name) counters[#name] = s.name;
