@@ -23,6 +23,10 @@ struct FourTuple {
 // a peer cannot compute offline a set of tuples that fall into one bucket and
 // turn every lookup into a walk of a long chain (the attack on unkeyed hash
 // tables; Linux's inet_ehashfn is keyed for the same reason).
+// SipHash-2-4 of the tuple's 12 bytes under a 16-byte key: what the keyed
+// table hash and the ISN generator (RFC 6528's F) both compute.
+std::uint64_t keyed_tuple_hash(const FourTuple& t, const std::uint8_t* key16) noexcept;
+
 class TupleHasher {
 public:
     static constexpr std::size_t kKeyBytes = 16;
@@ -30,7 +34,9 @@ public:
 
     TupleHasher() noexcept = default;
     explicit TupleHasher(const Key& key) noexcept : key_(key) {}
-    std::size_t operator()(const FourTuple& t) const noexcept;
+    std::size_t operator()(const FourTuple& t) const noexcept {
+        return static_cast<std::size_t>(keyed_tuple_hash(t, key_.data()));
+    }
 
 private:
     Key key_{};

@@ -23,15 +23,8 @@ IsnGenerator::Key IsnGenerator::derive_key(const Key& secret, const char* purpos
 }
 
 wire::SeqNum IsnGenerator::next(const FourTuple& t, TimeNs now) const noexcept {
-    std::uint8_t msg[12];
-    std::memcpy(msg, &t.local_ip.v, 4);
-    std::memcpy(msg + 4, &t.remote_ip.v, 4);
-    std::memcpy(msg + 8, &t.local_port, 2);
-    std::memcpy(msg + 10, &t.remote_port, 2);
-    std::uint8_t out[crypto_shorthash_BYTES];
-    crypto_shorthash(out, msg, sizeof msg, key_.data());
-    std::uint32_t f;
-    std::memcpy(&f, out, 4);
+    // The low 32 bits of the keyed hash (its first four bytes, little-endian).
+    const auto f = static_cast<std::uint32_t>(keyed_tuple_hash(t, key_.data()));
     return wire::SeqNum{f + static_cast<std::uint32_t>(now / (4 * kNsPerUs))};
 }
 
