@@ -114,10 +114,10 @@ public:
     // ---- inspection ----
     State state() const noexcept { return state_; }
     const FourTuple& tuple() const noexcept { return tuple_; }
-    std::uint16_t mss() const noexcept { return snd_mss_; }
+    std::uint16_t mss() const noexcept { return snd_.mss; }
     std::uint32_t cwnd() const noexcept { return cwnd_; }
     std::uint32_t ssthresh() const noexcept { return ssthresh_; }
-    std::uint32_t send_window() const noexcept { return snd_wnd_; }
+    std::uint32_t send_window() const noexcept { return snd_.wnd; }
     std::uint32_t receive_window() const noexcept { return rcv_wnd(); }
     // The memory this connection's received and queued data pins (truesize).
     std::uint32_t receive_memory() const noexcept { return rcv_mem(); }
@@ -125,22 +125,30 @@ public:
     const ConnectionOptions& options() const noexcept { return opts_; }
     // What the handshake agreed (RFC 7323, RFC 2018).
     bool window_scaling() const noexcept { return wscale_ok_; }
-    std::uint8_t send_window_scale() const noexcept { return snd_wscale_; }
-    std::uint8_t receive_window_scale() const noexcept { return rcv_wscale_; }
+    std::uint8_t send_window_scale() const noexcept { return snd_.wscale; }
+    std::uint8_t receive_window_scale() const noexcept { return rcv_.wscale; }
     bool timestamps() const noexcept { return ts_ok_; }
     bool sack() const noexcept { return sack_ok_; }
+    // Sent from SND.UNA up to SND.NXT (after a timeout, SND.NXT walks back).
     std::uint32_t bytes_in_flight() const noexcept {
-        return static_cast<std::uint32_t>(wire::seq_diff(snd_nxt_, snd_una_));
+        return static_cast<std::uint32_t>(wire::seq_diff(snd_.nxt, snd_.una));
     }
+    // RFC 5681's FlightSize: sent and not cumulatively acknowledged, up to SND.MAX.
+    std::uint32_t flight_size() const noexcept {
+        return static_cast<std::uint32_t>(wire::seq_diff(snd_.max, snd_.una));
+    }
+    // What is still in the network: in flight and not SACKed (the congestion
+    // window's measure; RFC 6675's pipe without the retransmissions).
+    std::uint32_t in_network() const noexcept { return bytes_in_flight() - scoreboard_.sacked_below(snd_.nxt); }
     std::uint32_t unsent_bytes() const noexcept;
     std::uint32_t retransmissions() const noexcept { return retransmits_; }
     TimeNs rto() const noexcept { return rtt_.backed_off(backoff_); }
     const RttEstimator& rtt() const noexcept { return rtt_; }
-    SeqNum snd_una() const noexcept { return snd_una_; }
-    SeqNum snd_nxt() const noexcept { return snd_nxt_; }
-    SeqNum rcv_nxt() const noexcept { return rcv_nxt_; }
-    SeqNum iss() const noexcept { return iss_; }
-    SeqNum irs() const noexcept { return irs_; }
+    SeqNum snd_una() const noexcept { return snd_.una; }
+    SeqNum snd_nxt() const noexcept { return snd_.nxt; }
+    SeqNum rcv_nxt() const noexcept { return rcv_.nxt; }
+    SeqNum iss() const noexcept { return snd_.iss; }
+    SeqNum irs() const noexcept { return rcv_.irs; }
     bool retransmit_timer_armed() const noexcept { return rtx_timer_.armed(); }
     bool delayed_ack_armed() const noexcept { return delack_timer_.armed(); }
     bool persist_timer_armed() const noexcept { return persist_timer_.armed(); }
@@ -215,7 +223,7 @@ private:
     void send_fin_if_due(TimeNs now) noexcept;
     std::uint16_t advertised_window() noexcept;
     std::uint32_t scaled_window(const InSegment& seg) const noexcept {
-        return seg.flags.syn() ? seg.window : static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+        return seg.flags.syn() ? seg.window : static_cast<std::uint32_t>(seg.window) << snd_.wscale;
     }
     void fill_common(OutSegment& out, TimeNs now) noexcept;
     void arm_rto(TimeNs now) noexcept;
@@ -261,22 +269,22 @@ private:
     void release_receive_state() noexcept; // the connection is being freed
     static constexpr std::uint32_t kMaxHeldSegments = 256;
     void discard_undelivered(Chunk& data) noexcept;
-    bool our_fin_acked() const noexcept { return fin_sent_ && wire::seq_geq(snd_una_, fin_seq_ + 1); }
+    bool our_fin_acked() const noexcept { return snd_.fin_sent && wire::seq_geq(snd_.una, snd_.fin_seq + 1); }
     // Sequence number of the first byte in the send queue: the SYN takes
     // the one before it until acknowledged. (Not a comparison of SND.UNA
     // with the ISS, which flips sign after 2 GiB.)
-    SeqNum send_queue_start() const noexcept { return syn_acked_ ? snd_una_ : iss_ + 1; }
+    SeqNum send_queue_start() const noexcept { return snd_.syn_acked ? snd_.una : snd_.iss + 1; }
     // The sequence number after the last queued byte (where our FIN goes).
     SeqNum send_queue_end() const noexcept { return send_queue_start() + send_queue_.size(); }
     // RCV.WND as last advertised: from RCV.NXT to the right edge, never negative.
     std::uint32_t rcv_wnd() const noexcept {
-        const std::int32_t w = wire::seq_diff(rcv_adv_, rcv_nxt_);
+        const std::int32_t w = wire::seq_diff(rcv_.adv, rcv_.nxt);
         return w > 0 ? static_cast<std::uint32_t>(w) : 0;
     }
     // Receive buffer not held by data the application has not consumed.
     // The buffer asked for, as far as the window field and shift can say.
     void size_receive_buffer() noexcept {
-        rcv_buffer_ = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_wscale_);
+        rcv_.buffer = std::min<std::uint32_t>(opts_.receive_buffer, 65535u << rcv_.wscale);
     }
     // Receive buffer not yet taken, by bytes and by memory: memory left,
     // halved as the limit was doubled, so full-sized segments see the buffer
@@ -285,7 +293,7 @@ private:
     // memory pressure every window is clamped to a few segments (Linux's
     // tcp_clamp_window under tcp_memory_pressure).
     std::uint32_t receive_space() const noexcept {
-        const std::uint32_t by_bytes = rcv_buffer_ > rcv_unconsumed_ ? rcv_buffer_ - rcv_unconsumed_ : 0;
+        const std::uint32_t by_bytes = rcv_.buffer > rcv_.unconsumed ? rcv_.buffer - rcv_.unconsumed : 0;
         const std::uint32_t mem = rcv_mem();
         const std::uint32_t by_mem = mem < rcv_mem_limit() ? (rcv_mem_limit() - mem) / 2 : 0;
         const std::uint32_t space = std::min(by_bytes, by_mem);
@@ -294,10 +302,10 @@ private:
 
     // ---- memory (receive_memory.cpp; Linux's tcp_try_rmem_schedule) ----
     // What received data pins: delivered and not consumed, and held out of order.
-    std::uint32_t rcv_mem() const noexcept { return rcv_unconsumed_mem_ + reassembly_.mem(); }
+    std::uint32_t rcv_mem() const noexcept { return rcv_.unconsumed_mem + reassembly_.mem(); }
     // Linux's sk_rcvbuf next to the window (tcp_adv_win_scale 1): twice the
     // buffer, so that full-sized segments in their mbufs fit the window.
-    std::uint32_t rcv_mem_limit() const noexcept { return 2 * rcv_buffer_; }
+    std::uint32_t rcv_mem_limit() const noexcept { return 2 * rcv_.buffer; }
     std::uint32_t snd_mem_limit() const noexcept { return 2 * opts_.send_buffer; }
     // All this connection pins, and the part the lcore's total does not show yet.
     std::uint32_t mem() const noexcept { return rcv_mem() + send_queue_.mem(); }
@@ -318,37 +326,48 @@ private:
     FourTuple tuple_{};
     State state_ = State::closed;
 
-    // Send sequence space (RFC 9293 3.3.1). snd_max_ is the highest sequence
-    // ever sent: after a timeout snd_nxt_ goes back to snd_una_, and ACKs up
-    // to snd_max_ stay acceptable.
-    SeqNum iss_{}, snd_una_{}, snd_nxt_{}, snd_max_{}, snd_wl1_{}, snd_wl2_{};
-    bool syn_acked_ = false;
-    SeqNum snd_sml_{};            // end of the last partial segment sent (Nagle, Minshall)
-    std::uint32_t snd_wnd_ = 0;
-    std::uint32_t max_snd_wnd_ = 0;
-    std::uint16_t snd_mss_ = 536; // RFC 9293 3.7.1 default until the peer says
-    SendQueue send_queue_;
-    bool fin_queued_ = false;     // shutdown() called
-    bool fin_sent_ = false;
-    SeqNum fin_seq_{};            // sequence number our FIN occupies
+    // Send sequence space (RFC 9293 3.3.1), as Seastar's tcb::_snd.
+    struct SendState {
+        // max is the highest sequence number ever sent: after a timeout nxt
+        // goes back to una, and ACKs up to max stay acceptable.
+        SeqNum iss{}, una{}, nxt{}, max{};
+        SeqNum wl1{}, wl2{};     // segment seq and ack of the last window update
+        SeqNum sml{};            // end of the last partial segment sent (Nagle, Minshall)
+        SeqNum fin_seq{};        // sequence number our FIN occupies
+        std::uint32_t wnd = 0;
+        std::uint32_t max_wnd = 0;
+        std::uint16_t mss = 536; // RFC 9293 3.7.1 default until the peer says
+        std::uint8_t wscale = 0; // the peer's shift (RFC 7323 2): applied to windows it sends
+        bool syn_acked = false;
+        bool fin_queued = false; // shutdown() called
+        bool fin_sent = false;
+    };
+    // Receive sequence space, as Seastar's tcb::_rcv.
+    struct ReceiveState {
+        SeqNum irs{}, nxt{};
+        SeqNum adv{};                     // right edge of the window we last advertised
+        SeqNum wup{};                     // RCV.NXT when we last advertised it (Linux's rcv_wup)
+        std::uint32_t unconsumed = 0;     // delivered, not yet consumed by the app
+        std::uint32_t unconsumed_mem = 0; // the memory those bytes pin (truesize)
+        std::uint32_t buffer = 65535;     // the window asked for, as the shift can say it
+        std::uint8_t wscale = 0;          // our shift (RFC 7323 2): applied to windows we send
+        std::uint8_t segments_since_ack = 0;
+        bool ack_pending = false;  // an ACK is owed; sent at the end of the event unless data carries it
+        // D-SACK (RFC 2883): a duplicate to report in the next ACK's first block.
+        bool dsack_pending = false;
+        wire::SackBlock dsack{};
+    };
 
-    // Receive sequence space.
-    SeqNum irs_{}, rcv_nxt_{};
-    SeqNum rcv_adv_{};            // right edge of the window we last advertised
-    SeqNum rcv_wup_{};            // RCV.NXT when we last advertised it (Linux's rcv_wup)
-    std::uint32_t rcv_unconsumed_ = 0; // delivered, not yet consumed by the app
-    std::uint32_t rcv_unconsumed_mem_ = 0; // the memory those bytes pin (truesize)
+    SendState snd_;
+    SendQueue send_queue_;
+    ReceiveState rcv_;
     std::int64_t mem_charged_ = 0; // mem() as last added to the lcore's TcpMemory
     const TcpMemory* memory_ = &kNoMemoryBound; // the lcore's (TcpLayer::memory())
     std::uint32_t pressure_window_ = 0;         // receive_space() under pressure: four segments
     static const TcpMemory kNoMemoryBound;      // before init(): never under pressure
-    std::uint32_t rcv_buffer_ = 65535;
     ConnectionOptions opts_{};
 
-    // Window scaling (RFC 7323 2): shifts agreed in the handshake.
-    bool wscale_ok_ = false;
-    std::uint8_t snd_wscale_ = 0; // the peer's: applied to windows it sends
-    std::uint8_t rcv_wscale_ = 0; // ours: applied to windows we send
+    bool wscale_ok_ = false; // window scaling agreed (RFC 7323 2)
 
     // Timestamps (RFC 7323 3-5). TSval is a millisecond clock with a
     // per-connection offset, so that it says nothing about uptime.
@@ -356,12 +375,6 @@ private:
     std::uint32_t ts_offset_ = 0;
     std::uint32_t ts_recent_ = 0;
     TimeNs ts_recent_stamp_ = 0;  // when ts_recent_ was taken, for PAWS's 24-day rule
-
-    // D-SACK (RFC 2883): a duplicate to report in the next ACK's first block.
-    bool dsack_pending_ = false;
-    wire::SackBlock dsack_{};
-    std::uint8_t segments_since_ack_ = 0;
-    bool ack_pending_ = false;    // an ACK is owed; sent at the end of the event unless data carries it
 
     // Congestion control (RFC 5681, NewReno recovery RFC 6582).
     std::uint32_t cwnd_ = 0;

@@ -16,15 +16,15 @@ std::string timer_text(const char* name, bool armed, TimeNs deadline, TimeNs now
 
 std::string Connection::describe(TimeNs now) const {
     const auto rel = [](SeqNum s, SeqNum base) { return static_cast<std::uint32_t>(wire::seq_diff(s, base)); };
-    const SeqNum isn = iss_;
+    const SeqNum isn = snd_.iss;
     std::string s = fmt::format(
         "{}:{} {}:{} {} snd_una={} snd_nxt={} snd_max={} unsent={} snd_wnd={} cwnd={} ssthresh={} mss={} "
         "rcv_nxt={} rcv_wnd={} unconsumed={} held={} sacked={} rto={:.0f}ms backoff={} retrans={} dupacks={}{}{}{}",
         tuple_.local_ip.to_string(), tuple_.local_port, tuple_.remote_ip.to_string(), tuple_.remote_port,
-        to_string(state_), rel(snd_una_, isn), rel(snd_nxt_, isn), rel(snd_max_, isn), unsent_bytes(), snd_wnd_,
-        cwnd_, ssthresh_, snd_mss_, rel(rcv_nxt_, irs_), rcv_wnd(), rcv_unconsumed_, reassembly_.segments(),
+        to_string(state_), rel(snd_.una, isn), rel(snd_.nxt, isn), rel(snd_.max, isn), unsent_bytes(), snd_.wnd,
+        cwnd_, ssthresh_, snd_.mss, rel(rcv_.nxt, rcv_.irs), rcv_wnd(), rcv_.unconsumed, reassembly_.segments(),
         scoreboard_.sacked_bytes(), static_cast<double>(rto()) / kNsPerMs, backoff_, retransmits_, dupacks_, in_recovery_ ? " recovery" : "",
-        sack_ok_ ? " sack" : "", fin_sent_ ? " fin_sent" : "");
+        sack_ok_ ? " sack" : "", snd_.fin_sent ? " fin_sent" : "");
     s += timer_text("rtx", rtx_timer_.armed(), rtx_timer_.deadline(), now);
     s += timer_text("delack", delack_timer_.armed(), delack_timer_.deadline(), now);
     s += timer_text("persist", persist_timer_.armed(), persist_timer_.deadline(), now);

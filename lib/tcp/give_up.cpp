@@ -1,6 +1,6 @@
 // When a connection stops trying: orphans (Linux's tcp_orphan_retries,
 // tcp_max_orphans, tcp_out_of_resources) and TCP_USER_TIMEOUT (RFC 5482,
-// with Linux's semantics). The timers in connection.cpp ask here.
+// with Linux's semantics). The timers (timers.cpp) ask here.
 #include <algorithm>
 
 #include "tcp/connection.hpp"
@@ -19,7 +19,7 @@ void Connection::become_orphan() noexcept {
     if (!layer_->too_many_orphans(0)) return;
     // tcp_check_oom: one orphan too many is reset at once rather than left
     // to finish (its FIN is never sent).
-    send_control(tf::rst | tf::ack, snd_nxt_, layer_->now());
+    send_control(tf::rst | tf::ack, snd_.nxt, layer_->now());
     layer_->counters().tcp_resets_sent.add();
     layer_->counters().tcp_orphans_aborted.add();
     state_ = State::closed;
@@ -51,9 +51,9 @@ bool Connection::orphan_out_of_resources(bool do_reset, TimeNs now) noexcept {
     if (!layer_->too_many_orphans(shift)) return false;
     // The peer may still be listening: it sent or was sent to recently, or
     // it holds a closed window.
-    if (idle <= cfg.time_wait || (snd_wnd_ == 0 && snd_una_ == snd_max_)) do_reset = true;
+    if (idle <= cfg.time_wait || (snd_.wnd == 0 && snd_.una == snd_.max)) do_reset = true;
     if (do_reset) {
-        send_control(tf::rst | tf::ack, snd_nxt_, now);
+        send_control(tf::rst | tf::ack, snd_.nxt, now);
         layer_->counters().tcp_resets_sent.add();
     }
     layer_->counters().tcp_orphans_aborted.add();

@@ -36,7 +36,7 @@ bool Connection::admit_under_pressure(SeqNum seq, Chunk& data) noexcept {
     // discard what it SACKed; the blocks it reports come from the queue).
     reassembly_.compact_each([this](Chunk& c) { compact(c); });
     if (rcv_mem_fits(data.charge())) return true;
-    const std::uint32_t others = rcv_unconsumed_mem_ + data.charge();
+    const std::uint32_t others = rcv_.unconsumed_mem + data.charge();
     const std::uint32_t target = rcv_mem_limit() > others ? rcv_mem_limit() - others : 0;
     const std::uint32_t pruned = reassembly_.prune(seq, target, layer_->held_segments());
     if (pruned > 0) layer_->counters().drop(Drop::tcp_ofo_pruned, pruned);

@@ -89,7 +89,7 @@ void TcpLayer::end_event(Connection& c, TimeNs now) noexcept {
     c.dispatch(now);
     if (!c.dead_) {
         c.push(now);
-        if (c.ack_pending_) c.send_ack(now);
+        if (c.rcv_.ack_pending) c.send_ack(now);
     }
     if (c.dead_)
         release(c);
