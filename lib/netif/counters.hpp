@@ -115,6 +115,12 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_orphans_aborted) /* closed by the application and reset or freed: more than tcp.max_orphans */ \
     X(tcp_dsacks_sent) \
     X(tcp_loss_probes) \
+    X(tcp_recoveries) /* loss recovery episodes entered (RACK or duplicate ACKs) */ \
+    X(tcp_rack_reorder_timeouts) /* losses found by RACK's reordering timer, not by an ACK */ \
+    X(tcp_lost_retransmits) /* retransmissions RACK found lost and sent again */ \
+    X(tcp_undo_dsack) /* reductions undone: D-SACKs showed every retransmission spurious (RFC 3708) */ \
+    X(tcp_undo_eifel) /* reductions undone: timestamps showed the original arrived (RFC 3522) */ \
+    X(tcp_dsacks_received) \
     X(tcp_connections_timed_out) \
     X(tcp_connections_refused) \
     X(tcp_handoffs) \

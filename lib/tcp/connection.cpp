@@ -121,8 +121,9 @@ void Connection::take_peer_options(const wire::TcpOptions& o, TimeNs now) noexce
     snd_.mss = std::max<std::uint16_t>(64, std::min(peer, layer_->local_mss()));
     if (ts_ok_) snd_.mss = static_cast<std::uint16_t>(snd_.mss - 12);
     // RFC 6928 initial window, RFC 5681 ssthresh "arbitrarily high".
-    cwnd_ = std::min(layer_->config().initial_cwnd * snd_.mss, std::max(2u * snd_.mss, 14600u));
-    if (layer_->config().initial_cwnd > 10) cwnd_ = layer_->config().initial_cwnd * snd_.mss;
+    std::uint32_t initial = std::min(layer_->config().initial_cwnd * snd_.mss, std::max(2u * snd_.mss, 14600u));
+    if (layer_->config().initial_cwnd > 10) initial = layer_->config().initial_cwnd * snd_.mss;
+    cc_.init(cc::Algorithm::newreno, snd_.mss, initial, now);
 }
 
 } // namespace lanetcp::tcp

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <string>
 
+#include "tcp/cc/congestion.hpp"
 #include "tcp/chunk.hpp"
+#include "tcp/rack.hpp"
 #include "tcp/rate_limit.hpp"
 #include "tcp/reassembly.hpp"
 #include "tcp/sack_scoreboard.hpp"
@@ -115,8 +117,12 @@ public:
     State state() const noexcept { return state_; }
     const FourTuple& tuple() const noexcept { return tuple_; }
     std::uint16_t mss() const noexcept { return snd_.mss; }
-    std::uint32_t cwnd() const noexcept { return cwnd_; }
-    std::uint32_t ssthresh() const noexcept { return ssthresh_; }
+    std::uint32_t cwnd() const noexcept { return cc_.cwnd(); }
+    std::uint32_t ssthresh() const noexcept { return cc_.ssthresh(); }
+    cc::Algorithm congestion_control() const noexcept { return cc_.algorithm(); }
+    // Linux's congestion states: open, in fast recovery, after a timeout.
+    enum class Phase : std::uint8_t { open, recovery, loss };
+    Phase phase() const noexcept { return rec_.phase; }
     std::uint32_t send_window() const noexcept { return snd_.wnd; }
     std::uint32_t receive_window() const noexcept { return rcv_wnd(); }
     // The memory this connection's received and queued data pins (truesize).
@@ -195,14 +201,56 @@ private:
     bool input_ack(const InSegment& seg, TimeNs now) noexcept;
     void input_data(InSegment& seg, TimeNs now) noexcept;
     void input_fin(TimeNs now) noexcept;
-    void on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexcept;
+    // What one ACK told, for loss recovery and congestion control.
+    struct AckInfo {
+        SeqNum prior_una{};
+        SeqNum fack{};                  // the highest byte delivered before this ACK
+        std::uint32_t prior_flight = 0; // flight_size() before it
+        std::uint32_t sacked_before = 0;
+        std::uint32_t acked = 0;        // data bytes newly acknowledged cumulatively
+        std::uint32_t ts_echo = 0;      // TSecr, 0: none
+        TimeNs rtt = 0;                 // the RTT sample this ACK gave, 0: none
+        // Newly delivered: by the cumulative ACK (less what was SACKed
+        // before), then by the SACK blocks (less what they reported before).
+        std::array<wire::SackBlock, 2 * wire::kTcpMaxSackBlocks> fresh{};
+        std::uint8_t fresh_count = 0;
+        bool duplicate = false;         // without SACK: RFC 5681's duplicate ACK
+        bool dsack = false;             // the first block reports a duplicate (RFC 2883)
+        wire::SackBlock dsack_block{};
+    };
+    // SND.UNA moves to `ack`: the queue's front goes, RTT is sampled; fills
+    // `a.acked` and `a.rtt`.
+    void on_new_ack(SeqNum ack, TimeNs now, AckInfo& a) noexcept;
     bool paws_reject(const InSegment& seg, TimeNs now) const noexcept;
     void update_ts_recent(const InSegment& seg, TimeNs now) noexcept;
     std::uint32_t ts_value(TimeNs now) const noexcept {
         return static_cast<std::uint32_t>(now / kNsPerMs) + ts_offset_;
     }
     void challenge_ack(TimeNs now) noexcept;
-    void on_duplicate_ack(TimeNs now) noexcept;
+    // ---- loss recovery and congestion control (recovery.cpp) ----
+    void ack_recovery(const AckInfo& a, TimeNs now) noexcept;
+    void newreno_ack(const AckInfo& a, std::uint32_t delivered, TimeNs now) noexcept; // without SACK: RFC 6582
+    // An episode: fast recovery, or going back after a timeout (loss).
+    void begin_episode(Phase phase) noexcept;
+    void enter_recovery(TimeNs now) noexcept;
+    void end_episode(TimeNs now) noexcept;
+    void undo(Counter& reason, TimeNs now) noexcept; // the reduction was needless
+    bool spurious_by_timestamps(std::uint32_t ts_echo) const noexcept; // Eifel, RFC 3522
+    void take_dsack(const AckInfo& a, TimeNs now) noexcept;
+    // RACK's verdict now: the lost bytes (rec_.lost) and the reordering timer.
+    void detect_losses(TimeNs now) noexcept;
+    void prr_update(std::uint32_t delivered, bool slow_start_ok) noexcept;
+    void retransmit_lost(TimeNs now) noexcept;
+    void on_reorder_timer(TimeNs now) noexcept;
+    TimeNs reo_wnd() const noexcept;
+    // Bytes in the network for the congestion window: in flight, not SACKed
+    // and not known lost (RFC 6675's pipe; Linux's tcp_packets_in_flight).
+    std::uint32_t pipe() const noexcept {
+        const std::uint32_t n = in_network();
+        return n > rec_.lost ? n - rec_.lost : 0;
+    }
+    // Records a transmission of [seq, seq + len) for RACK and PRR.
+    void note_sent(SeqNum seq, std::uint32_t len, TimeNs now) noexcept;
     void take_peer_options(const wire::TcpOptions& o, TimeNs now) noexcept;
     void take_peer_syn(const InSegment& syn, TimeNs now) noexcept; // IRS, RCV.NXT, options, window
 
@@ -261,10 +309,6 @@ private:
     void fill_sack_blocks(wire::TcpOptions& o) const noexcept;
     bool held_block(SeqNum seq, wire::SackBlock& block) const noexcept; // the held block holding `seq`
     void remember_held(SeqNum seq) noexcept;
-    void enter_sack_recovery(TimeNs now) noexcept;
-    bool early_retransmit_due() const noexcept;
-    void sack_retransmit(TimeNs now) noexcept;
-    TimeNs lost_rxt_delay() const noexcept;
     void discard_ready() noexcept;
     void release_receive_state() noexcept; // the connection is being freed
     static constexpr std::uint32_t kMaxHeldSegments = 256;
@@ -376,13 +420,25 @@ private:
     std::uint32_t ts_recent_ = 0;
     TimeNs ts_recent_stamp_ = 0;  // when ts_recent_ was taken, for PAWS's 24-day rule
 
-    // Congestion control (RFC 5681, NewReno recovery RFC 6582).
-    std::uint32_t cwnd_ = 0;
-    std::uint32_t ssthresh_ = 0xffffffffu;
-    std::uint32_t bytes_acked_ca_ = 0; // for congestion avoidance's one MSS per window
-    std::uint8_t dupacks_ = 0;
-    bool in_recovery_ = false;
-    SeqNum recover_{};
+    // Congestion control: the module owns cwnd and ssthresh (lib/tcp/cc).
+    cc::CongestionControl cc_;
+    // Loss recovery (recovery.cpp).
+    struct RecoveryState {
+        Phase phase = Phase::open;
+        std::uint8_t dupacks = 0;        // without SACK: RFC 5681's count
+        bool undo_possible = false;      // the episode's reduction may still be undone
+        SeqNum recover{};                // SND.MAX when the episode began (RFC 6582)
+        std::uint32_t lost = 0;          // un-SACKed bytes RACK holds lost, not resent since
+        // Proportional Rate Reduction (RFC 6937).
+        std::uint32_t recover_fs = 0;    // FlightSize when recovery began
+        std::uint32_t prr_delivered = 0; // delivered to the peer since
+        std::uint32_t prr_out = 0;       // sent since
+        // Undo (RFC 3708 by D-SACK, RFC 3522 by timestamps).
+        SeqNum undo_marker{};            // SND.UNA when the episode began
+        std::int32_t undo_retrans = 0;   // retransmissions no D-SACK has shown spurious yet
+        std::uint32_t retrans_tsval = 0; // our TSval on the episode's first retransmission; 0: none
+    } rec_;
+    Rack rack_;                          // RACK (RFC 8985 6): what was sent when
 
     // RTT (RFC 6298) and retransmission.
     RttEstimator rtt_;
@@ -402,6 +458,7 @@ private:
     // Tail loss probe (RFC 8985 7): the retransmit timer is a PTO, and
     // a probe is out whose arrival a SACK up to tlp_high_seq_ would show.
     bool probe_armed_ = false;
+    bool reorder_armed_ = false;  // the retransmit timer is RACK's reordering timer (RFC 8985 6.3)
     bool tlp_outstanding_ = false;
     SeqNum tlp_high_seq_{};
     TimeNs probe_armed_at_ = 0;
@@ -435,9 +492,6 @@ private:
     // SACK (RFC 2018, recovery per RFC 6675).
     bool sack_ok_ = false;
     SackScoreboard scoreboard_;
-    SeqNum high_rxt_{};           // RFC 6675 HighRxt: resent up to here in this recovery
-    SeqNum una_rxt_seq_{};        // the front hole last resent, and when
-    TimeNs una_rxt_time_ = 0;
     bool app_closed_ = false;  // close() or abort(): no callbacks but on_closed
     bool orphan_ = false;      // counted in TcpLayer::orphans()
     InvalidAckLimiter invalid_acks_; // ACKs to invalid segments and challenge ACKs

@@ -19,11 +19,12 @@ std::string Connection::describe(TimeNs now) const {
     const SeqNum isn = snd_.iss;
     std::string s = fmt::format(
         "{}:{} {}:{} {} snd_una={} snd_nxt={} snd_max={} unsent={} snd_wnd={} cwnd={} ssthresh={} mss={} "
-        "rcv_nxt={} rcv_wnd={} unconsumed={} held={} sacked={} rto={:.0f}ms backoff={} retrans={} dupacks={}{}{}{}",
+        "rcv_nxt={} rcv_wnd={} unconsumed={} held={} sacked={} rto={:.0f}ms backoff={} retrans={} phase={}{}{}",
         tuple_.local_ip.to_string(), tuple_.local_port, tuple_.remote_ip.to_string(), tuple_.remote_port,
         to_string(state_), rel(snd_.una, isn), rel(snd_.nxt, isn), rel(snd_.max, isn), unsent_bytes(), snd_.wnd,
-        cwnd_, ssthresh_, snd_.mss, rel(rcv_.nxt, rcv_.irs), rcv_wnd(), rcv_.unconsumed, reassembly_.segments(),
-        scoreboard_.sacked_bytes(), static_cast<double>(rto()) / kNsPerMs, backoff_, retransmits_, dupacks_, in_recovery_ ? " recovery" : "",
+        cwnd(), ssthresh(), snd_.mss, rel(rcv_.nxt, rcv_.irs), rcv_wnd(), rcv_.unconsumed, reassembly_.segments(),
+        scoreboard_.sacked_bytes(), static_cast<double>(rto()) / kNsPerMs, backoff_, retransmits_,
+        rec_.phase == Phase::open ? "open" : rec_.phase == Phase::recovery ? "recovery" : "loss",
         sack_ok_ ? " sack" : "", snd_.fin_sent ? " fin_sent" : "");
     s += timer_text("rtx", rtx_timer_.armed(), rtx_timer_.deadline(), now);
     s += timer_text("delack", delack_timer_.armed(), delack_timer_.deadline(), now);

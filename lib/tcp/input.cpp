@@ -15,6 +15,8 @@ using wire::seq_geq;
 using wire::seq_gt;
 using wire::seq_leq;
 using wire::seq_lt;
+using wire::seq_max;
+using wire::seq_min;
 namespace tf = wire::tcpflag;
 
 void Connection::input(InSegment& seg, TimeNs now) noexcept {
@@ -134,7 +136,6 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
 
 namespace {
 // Far above any window (RFC 7323's 1 GiB); keeps cwnd arithmetic in 32 bits.
-constexpr std::uint32_t kMaxCwnd = 1u << 30;
 constexpr TimeNs kRtoAfterSynTimeout = 3 * kNsPerSec; // RFC 6298 5.7, Linux's TCP_TIMEOUT_FALLBACK
 // RFC 7323 5.5: a timestamp clock of 1 ms wraps its sign bit in 24.8 days.
 constexpr TimeNs kPawsIdle = 24LL * 24 * 3600 * kNsPerSec;
@@ -252,7 +253,10 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
         send_syn(now);
         return;
     }
-    if (rtt_timing_ && retransmits_ == 0) rtt_.sample(now - rtt_start_); // Karn: only an unretransmitted SYN
+    if (rtt_timing_ && retransmits_ == 0) { // Karn: only an unretransmitted SYN
+        rtt_.sample(now - rtt_start_);
+        if (now > rtt_start_) rack_.rtt_sample(now - rtt_start_);
+    }
     rtt_timing_ = false;
     // RFC 6298 5.7: a SYN that timed out leaves data starting at 3 s.
     if (retransmits_ > 0 && !rtt_.has_sample()) rtt_.fall_back(kRtoAfterSynTimeout);
@@ -335,15 +339,44 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     // them, an ACK that reports newly arrived data counts as a duplicate
     // whatever it carries (RFC 6675 2), so loss is found in both directions
     // of an interactive or echo exchange, not only on one-way bulk.
-    const bool new_sack = sack_ok_ && seg.options.sack_block_count > 0 &&
-                          scoreboard_.update(seg.options.sacks(), snd_.una, snd_.max);
+    AckInfo a;
+    a.prior_una = snd_.una;
+    a.fack = scoreboard_.empty() ? snd_.una : scoreboard_.highest();
+    a.prior_flight = flight_size();
+    a.sacked_before = scoreboard_.sacked_bytes();
+    a.ts_echo = ts_ok_ && seg.options.timestamps ? seg.options.timestamps->echo_reply : 0;
+    bool new_sack = false;
+    if (sack_ok_ && seq_lt(snd_.una, seg.ack) && seq_leq(seg.ack, snd_.max)) {
+        // What the cumulative ACK newly delivers: [SND.UNA, ack) less what
+        // was SACKed before (RACK looks only at new deliveries).
+        SeqNum at = snd_.una;
+        for (const wire::SackBlock& r : scoreboard_.ranges()) {
+            if (!seq_lt(at, seg.ack) || a.fresh_count == a.fresh.size()) break;
+            if (seq_leq(r.right, at)) continue;
+            if (seq_lt(at, r.left)) a.fresh[a.fresh_count++] = wire::SackBlock{at, seq_min(r.left, seg.ack)};
+            at = seq_max(at, r.right);
+        }
+        if (seq_lt(at, seg.ack) && a.fresh_count < a.fresh.size()) a.fresh[a.fresh_count++] = wire::SackBlock{at, seg.ack};
+    }
+    if (sack_ok_ && seg.options.sack_block_count > 0) {
+        const auto blocks = seg.options.sacks();
+        // RFC 2883 4: the first block is a D-SACK when it lies below the
+        // cumulative ACK or inside the second block.
+        const wire::SackBlock& first = blocks[0];
+        a.dsack = seq_leq(first.right, seg.ack) ||
+                  (blocks.size() > 1 && seq_leq(blocks[1].left, first.left) && seq_leq(first.right, blocks[1].right));
+        a.dsack_block = first;
+        std::uint8_t count = 0;
+        new_sack = scoreboard_.update(blocks, snd_.una, snd_.max,
+                                      std::span(a.fresh).subspan(a.fresh_count), count);
+        a.fresh_count = static_cast<std::uint8_t>(a.fresh_count + count);
+    }
     const std::uint32_t window = scaled_window(seg);
     if (seq_lt(snd_.una, seg.ack)) {
-        on_new_ack(seg.ack, now, ts_ok_ && seg.options.timestamps ? seg.options.timestamps->echo_reply : 0);
-    } else if (seg.ack == snd_.una && seq_lt(snd_.una, snd_.max) &&
-               (sack_ok_ ? new_sack
-                         : seg.payload.length == 0 && !seg.flags.fin() && window == snd_.wnd)) {
-        on_duplicate_ack(now);
+        on_new_ack(seg.ack, now, a);
+    } else if (!sack_ok_ && seg.ack == snd_.una && seq_lt(snd_.una, snd_.max) && seg.payload.length == 0 &&
+               !seg.flags.fin() && window == snd_.wnd) {
+        a.duplicate = true;
     }
 
     // Window update (RFC 9293 3.10.7.4, fifth check): only from a segment at
@@ -370,6 +403,9 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     // (Linux resets icsk_probes_out on every ACK), still backing off.
     persist_probes_ = 0;
 
+    if (seq_lt(a.prior_una, snd_.una) || new_sack || a.duplicate || a.dsack || rec_.phase != Phase::open)
+        ack_recovery(a, now);
+
     switch (state_) {
     case State::fin_wait_1:
         if (our_fin_acked()) {
@@ -395,7 +431,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     return true;
 }
 
-void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexcept {
+void Connection::on_new_ack(SeqNum ack, TimeNs now, AckInfo& a) noexcept {
     // Sequence space holds the SYN and FIN too; only data leaves the queue.
     const SeqNum data_start = send_queue_start();
     const SeqNum data_end = send_queue_end();
@@ -405,7 +441,7 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
     send_queue_.consume(data_acked, layer_->chunks());
     // The SYN takes sequence space but carried no data: acknowledging it
     // does not grow the congestion window (the handshake of a passive open).
-    const std::uint32_t acked = static_cast<std::uint32_t>(seq_diff(ack, snd_.una)) - (snd_.syn_acked ? 0u : 1u);
+    a.acked = static_cast<std::uint32_t>(seq_diff(ack, snd_.una)) - (snd_.syn_acked ? 0u : 1u);
     snd_.syn_acked = true;
     snd_.una = ack;
     if (seq_lt(snd_.nxt, snd_.una)) snd_.nxt = snd_.una;
@@ -413,16 +449,18 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
 
     bool sampled = false;
     if (rtt_timing_ && seq_geq(ack, rtt_seq_)) {
-        rtt_.sample(now - rtt_start_);
+        a.rtt = now - rtt_start_;
+        rtt_.sample(a.rtt);
         rtt_timing_ = false;
         sampled = true;
-    } else if (ts_echo != 0) {
+    } else if (a.ts_echo != 0) {
         // RFC 7323 4.1: the echoed timestamp times a round trip even across
         // retransmissions (no Karn ambiguity); 1 ms resolution, so only
         // when no segment was being timed more finely.
-        const std::uint32_t ms = ts_value(now) - ts_echo;
+        const std::uint32_t ms = ts_value(now) - a.ts_echo;
         if (ms < 0x7fffffffu) {
-            rtt_.sample(static_cast<TimeNs>(ms) * kNsPerMs);
+            a.rtt = static_cast<TimeNs>(ms) * kNsPerMs;
+            rtt_.sample(a.rtt);
             sampled = true;
         }
     }
@@ -430,53 +468,6 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, std::uint32_t ts_echo) noexc
     // Karn (RFC 6298 5, Linux's tcp_ack_update_rtt): the backed-off timer
     // stays until a valid measurement, which a resent segment cannot give.
     if (sampled) backoff_ = 0;
-
-    // Congestion control.
-    if (in_recovery_) {
-        if (seq_geq(ack, recover_)) {
-            // RFC 6582 3.2 step 3, full acknowledgment: deflate the window.
-            // RFC 6675 5: cwnd = ssthresh on leaving SACK recovery.
-            const std::uint32_t flight = flight_size();
-            cwnd_ = sack_ok_ ? ssthresh_
-                             : std::min(ssthresh_, std::max(flight, static_cast<std::uint32_t>(snd_.mss)) + snd_.mss);
-            in_recovery_ = false;
-            dupacks_ = 0;
-        } else if (sack_ok_) {
-            // Partial acknowledgment with SACK: go on repairing the holes
-            // the scoreboard shows, as the ACK clock allows.
-            if (seq_lt(high_rxt_, snd_.una)) high_rxt_ = snd_.una;
-            sack_retransmit(now);
-        } else {
-            // Partial acknowledgment: the next hole is lost too; resend it at once.
-            const std::uint32_t outstanding = std::min<std::uint32_t>(snd_.mss, send_queue_.size());
-            if (outstanding > 0) {
-                transmit_data(snd_.una, outstanding, now);
-                layer_->counters().tcp_fast_retransmits.add();
-            }
-            cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
-            cwnd_ = std::max<std::uint32_t>(cwnd_ + snd_.mss, snd_.mss);
-        }
-    } else if ((static_cast<std::uint64_t>(flight_size()) + acked) * 2 <
-               cwnd_) {
-        // Application-limited: less than half the window was out, so the ACK
-        // says nothing about a larger one (RFC 7661; Linux's
-        // tcp_is_cwnd_limited). Growing anyway would inflate cwnd without
-        // bound, and 32 bits wrap after 4 GB.
-        dupacks_ = 0;
-    } else {
-        dupacks_ = 0;
-        if (cwnd_ < ssthresh_) {
-            // Slow start with appropriate byte counting (RFC 3465, L = 2).
-            cwnd_ = std::min(cwnd_ + std::min<std::uint32_t>(acked, 2u * snd_.mss), kMaxCwnd);
-        } else {
-            // Congestion avoidance: one MSS per window's worth acknowledged.
-            bytes_acked_ca_ += acked;
-            if (bytes_acked_ca_ >= cwnd_) {
-                bytes_acked_ca_ -= cwnd_;
-                cwnd_ = std::min<std::uint32_t>(cwnd_ + snd_.mss, kMaxCwnd);
-            }
-        }
-    }
 
     // RFC 6298 5.2 and 5.3: removed when all is acknowledged, restarted
     // otherwise.

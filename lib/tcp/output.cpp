@@ -57,9 +57,10 @@ void Connection::push(TimeNs now) noexcept {
         const std::uint32_t in_flight = bytes_in_flight();
         // The peer's window counts from SND.UNA; the congestion window
         // counts only what is still in the network (SACKed data left it).
-        const std::uint32_t in_network = this->in_network();
+        const std::uint32_t in_network = pipe();
         const std::uint32_t peer_room = snd_.wnd > in_flight ? snd_.wnd - in_flight : 0;
-        const std::uint32_t cwnd_room = cwnd_ > in_network ? cwnd_ - in_network : 0;
+        const std::uint32_t cwnd = cc_.cwnd();
+        const std::uint32_t cwnd_room = cwnd > in_network ? cwnd - in_network : 0;
         const std::uint32_t usable = std::min(peer_room, cwnd_room);
         const std::uint32_t room = segment_room();
         const std::uint32_t len = std::min({room, unsent, usable});
@@ -165,6 +166,7 @@ std::uint32_t Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs no
     out.payload_offset = offset;
     out.payload_length = len;
     transmit(layer_->output(), out);
+    note_sent(seq, len, now);
     last_data_sent_ = now;
     if (len < room) snd_.sml = seq + len; // tcp_minshall_update
     Counters& c = layer_->counters();

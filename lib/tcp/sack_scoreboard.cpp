@@ -13,7 +13,14 @@ using wire::seq_max;
 using wire::seq_min;
 
 bool SackScoreboard::update(std::span<const SackBlock> blocks, SeqNum snd_una, SeqNum snd_max) noexcept {
+    std::uint8_t ignored = 0;
+    return update(blocks, snd_una, snd_max, {}, ignored);
+}
+
+bool SackScoreboard::update(std::span<const SackBlock> blocks, SeqNum snd_una, SeqNum snd_max,
+                            std::span<SackBlock> fresh, std::uint8_t& fresh_count) noexcept {
     bool newly = false;
+    fresh_count = 0;
     for (SackBlock b : blocks) {
         // RFC 2018 and RFC 6675 5.1: ignore blocks that are not sane (right
         // not after left, or outside what is outstanding); D-SACKs below
@@ -22,10 +29,22 @@ bool SackScoreboard::update(std::span<const SackBlock> blocks, SeqNum snd_una, S
         if (seq_lt(b.left, snd_una)) b.left = snd_una;
         // New unless one range already covers it (comparing totals would
         // miss a new block that pushed another out of a full scoreboard).
-        bool covered = false;
-        for (std::size_t i = 0; i < count_ && !covered; ++i)
-            covered = seq_leq(ranges_[i].left, b.left) && seq_leq(b.right, ranges_[i].right);
-        newly |= !covered;
+        // The parts no range covers are what this block newly reports.
+        SeqNum at = b.left;
+        for (std::size_t i = 0; i < count_ && seq_lt(at, b.right); ++i) {
+            const SackBlock& r = ranges_[i];
+            if (seq_leq(r.right, at)) continue;
+            if (seq_geq(r.left, b.right)) break;
+            if (seq_lt(at, r.left)) {
+                newly = true;
+                if (fresh_count < fresh.size()) fresh[fresh_count++] = SackBlock{at, r.left};
+            }
+            at = seq_max(at, r.right);
+        }
+        if (seq_lt(at, b.right)) {
+            newly = true;
+            if (fresh_count < fresh.size()) fresh[fresh_count++] = SackBlock{at, b.right};
+        }
         insert(b);
     }
     recount();

@@ -20,6 +20,11 @@ public:
     // Records `blocks` (from one ACK), keeping only what lies in
     // (snd_una, snd_max]. Returns whether any byte is newly SACKed.
     bool update(std::span<const wire::SackBlock> blocks, wire::SeqNum snd_una, wire::SeqNum snd_max) noexcept;
+    // The same, and the blocks not already covered (clipped to what is
+    // outstanding) go to `fresh`, as many as it holds: what this ACK
+    // newly delivered, for RACK.
+    bool update(std::span<const wire::SackBlock> blocks, wire::SeqNum snd_una, wire::SeqNum snd_max,
+                std::span<wire::SackBlock> fresh, std::uint8_t& fresh_count) noexcept;
 
     // Forgets everything below the new SND.UNA.
     void advance(wire::SeqNum snd_una) noexcept;

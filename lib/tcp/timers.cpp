@@ -19,6 +19,7 @@ namespace tf = wire::tcpflag;
 
 void Connection::arm_rto(TimeNs now) noexcept {
     probe_armed_ = false;
+    reorder_armed_ = false;
     // A loss probe is no progress: the wait goes on from before it.
     if (!tlp_outstanding_) rtx_armed_at_ = now;
     // Restarted by nearly every ACK: a store, not a move in the wheel.
@@ -32,9 +33,10 @@ void Connection::arm_retransmission(TimeNs now) noexcept {
     // trips draws the SACK that starts fast recovery instead. Only in
     // the open state, with SACK and an RTT sample, one probe at a time.
     const bool open = state_ == State::established || state_ == State::close_wait;
-    if (!open || !sack_ok_ || !layer_->config().loss_probes || in_recovery_ || backoff_ != 0 || tlp_outstanding_ ||
-        !rtt_.has_sample())
+    if (!open || !sack_ok_ || !layer_->config().loss_probes || rec_.phase != Phase::open || backoff_ != 0 ||
+        tlp_outstanding_ || !rtt_.has_sample())
         return arm_rto(now);
+    reorder_armed_ = false;
     const std::uint32_t flight = flight_size();
     // 7.2: 2 SRTT; with one segment out, room for the peer's delayed ACK.
     TimeNs pto = 2 * rtt_.srtt() + (flight <= snd_.mss ? 200 * kNsPerMs : 0);
@@ -68,6 +70,7 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
         probe_armed_ = false;
         return send_loss_probe(now);
     }
+    if (reorder_armed_) return on_reorder_timer(now);
     tlp_outstanding_ = false;
     const TcpConfig& cfg = layer_->config();
     const bool handshake = state_ == State::syn_sent || state_ == State::syn_received;
@@ -110,16 +113,24 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
         return clamp_rto_to_user_timeout(now);
     }
 
-    // RFC 5681 3.1 eq. 4 and the loss window; then go back to SND.UNA.
-    const std::uint32_t flight = flight_size();
-    ssthresh_ = std::max<std::uint32_t>(flight / 2, 2u * snd_.mss);
-    cwnd_ = snd_.mss;
-    bytes_acked_ca_ = 0;
-    in_recovery_ = false;
-    dupacks_ = 0;
+    // RFC 5681 3.1 eq. 4 and the loss window, reduced once per episode
+    // (Linux's tcp_enter_loss); then go back to SND.UNA.
+    if (rec_.phase == Phase::open) {
+        cc_.on_rto(flight_size(), now);
+        begin_episode(Phase::loss);
+    } else {
+        // Already reduced in this episode: only the loss window.
+        if (rec_.phase == Phase::recovery) rack_.recovery_ended();
+        cc_.set_cwnd(snd_.mss);
+        rec_.phase = Phase::loss;
+        rec_.recover = snd_.max;
+        rec_.lost = 0;
+    }
+    rec_.dupacks = 0;
     // RFC 2018 8 / RFC 6675 5.1: after a timeout the receiver may have
     // reneged; resend from SND.UNA as if nothing had been SACKed.
     scoreboard_.clear();
+    rack_.forget_retransmissions();
     snd_.nxt = snd_.una;
     const std::uint32_t len = std::min<std::uint32_t>(snd_.mss, unsent_bytes());
     if (len > 0) {
@@ -137,7 +148,7 @@ void Connection::on_persist_timer(TimeNs now) noexcept {
         return;
     }
     const std::uint32_t in_flight = 0;
-    const std::uint32_t usable = std::min(snd_.wnd, cwnd_) - in_flight;
+    const std::uint32_t usable = std::min(snd_.wnd, cc_.cwnd()) - in_flight;
     if (usable > 0) {
         // The window opened without our noticing (a lost update), or the
         // SWS rule held back a small segment too long: send it now.

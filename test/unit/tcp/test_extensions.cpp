@@ -415,7 +415,10 @@ TEST_F(Extensions, TailLossProbeStartsRecoveryInsteadOfTheRto) {
     EXPECT_EQ(probe.seq, base + 3 * m) << "RFC 8985 7.3: nothing new to send, so the last segment again";
     EXPECT_EQ(counters().tcp_loss_probes.get(), 1u);
     EXPECT_EQ(counters().tcp_timeouts.get(), 0u);
-    // Its SACK shows what is missing below it: recovery, at once.
+    // Its SACK, a round trip later, shows what is missing below it:
+    // recovery, at once. (Sooner than the minimum RTT, RACK would take the
+    // SACK for the original's: RFC 8985 6.2 step 2.)
+    at(now + 20 * kMs);
     InSegment sack = fake::make_segment(tuple, peer_nxt, base + m, tf::ack, 65535 >> 0, {});
     sack.window = static_cast<std::uint16_t>(65535);
     sack.options.timestamps = wire::TcpTimestamps{peer_ts, our_ts};
