@@ -288,6 +288,10 @@ void Connection::retransmit_lost(TimeNs now) noexcept {
         if (transmit_data(start, len, now) == 0) return;
         c.tcp_fast_retransmits.add();
         if (again) c.tcp_lost_retransmits.add();
+        // The head went again: a round trip plus RTO from now before it
+        // may be given up on (Linux's tcp_xmit_retransmit_queue), unless
+        // RACK's own timer waits sooner.
+        if (start == snd_.una && !reorder_armed_) arm_rto(now);
     }
 }
 

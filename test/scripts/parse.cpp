@@ -187,9 +187,11 @@ struct LineParser {
             if (n < c.min_args || n > c.max_args) fail("'" + w[0] + "': wrong number of arguments");
             if (w[0] != "expect") return;
             const bool three = w[1] == "counter" || w[1] == "drop";
-            const bool two = w[1] == "state" || w[1] == "closed" || w[1] == "received" || w[1] == "connections";
+            const bool two = w[1] == "state" || w[1] == "closed" || w[1] == "received" || w[1] == "connections" ||
+                             w[1] == "cwnd" || w[1] == "ssthresh";
             if (!two && !three)
-                fail("unknown check 'expect " + w[1] + "' (state, closed, received, connections, counter, drop)");
+                fail("unknown check 'expect " + w[1] +
+                     "' (state, closed, received, connections, cwnd, ssthresh, counter, drop)");
             if (n != (three ? 3u : 2u)) fail("'expect " + w[1] + "': wrong number of arguments");
             return;
         }

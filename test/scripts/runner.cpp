@@ -433,6 +433,11 @@ void Runner::check(const std::vector<std::string>& w) {
         const std::size_t n = tcp().connections() + tcp().half_open();
         actual = std::to_string(n);
         ok = n == number(w[2]);
+    } else if (what == "cwnd" || what == "ssthresh") {
+        // The connection's congestion window or slow-start threshold, bytes.
+        const std::uint32_t v = what == "cwnd" ? conn().cwnd() : conn().ssthresh();
+        actual = std::to_string(v);
+        ok = v == number(w[2]);
     } else if (what == "counter") {
         const Counter* c = find_counter(node_->counters, w[2]);
         if (c == nullptr) fail("no counter '" + w[2] + "' (see lib/netif/counters.hpp)");
