@@ -186,6 +186,7 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.boolean("timestamps", c.timestamps);
     r.boolean("nodelay", c.nodelay);
     r.boolean("loss_probes", c.loss_probes);
+    r.boolean("frto", c.frto);
     r.boolean("keepalive", c.keepalive);
     r.milliseconds("keepalive_idle_ms", c.keepalive_idle, 1000, 365LL * 86400 * 1000);
     r.milliseconds("keepalive_interval_ms", c.keepalive_interval, 100, 86400LL * 1000);

@@ -120,6 +120,7 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_lost_retransmits) /* retransmissions RACK found lost and sent again */ \
     X(tcp_undo_dsack) /* reductions undone: D-SACKs showed every retransmission spurious (RFC 3708) */ \
     X(tcp_undo_eifel) /* reductions undone: timestamps showed the original arrived (RFC 3522) */ \
+    X(tcp_undo_frto) /* timeouts undone: F-RTO saw never-resent data delivered (RFC 5682) */ \
     X(tcp_dsacks_received) \
     X(tcp_connections_timed_out) \
     X(tcp_connections_refused) \

@@ -147,6 +147,8 @@ public:
     // window's measure; RFC 6675's pipe without the retransmissions).
     std::uint32_t in_network() const noexcept { return bytes_in_flight() - scoreboard_.sacked_below(snd_.nxt); }
     std::uint32_t unsent_bytes() const noexcept;
+    // Queued and never sent: beyond SND.MAX.
+    std::uint32_t unsent_after_max() const noexcept;
     std::uint32_t retransmissions() const noexcept { return retransmits_; }
     TimeNs rto() const noexcept { return rtt_.backed_off(backoff_); }
     const RttEstimator& rtt() const noexcept { return rtt_; }
@@ -204,6 +206,7 @@ private:
     // What one ACK told, for loss recovery and congestion control.
     struct AckInfo {
         SeqNum prior_una{};
+        SeqNum prior_nxt{};             // SND.NXT before it: below, data sent again after a timeout
         SeqNum fack{};                  // the highest byte delivered before this ACK
         std::uint32_t prior_flight = 0; // flight_size() before it
         std::uint32_t sacked_before = 0;
@@ -251,6 +254,9 @@ private:
     }
     // Records a transmission of [seq, seq + len) for RACK and PRR.
     void note_sent(SeqNum seq, std::uint32_t len, TimeNs now) noexcept;
+    // F-RTO's steps on an ACK after a timeout; true: the timeout was
+    // spurious and is undone.
+    bool frto_ack(const AckInfo& a, TimeNs now) noexcept;
     void take_peer_options(const wire::TcpOptions& o, TimeNs now) noexcept;
     void take_peer_syn(const InSegment& syn, TimeNs now) noexcept; // IRS, RCV.NXT, options, window
 
@@ -437,6 +443,11 @@ private:
         SeqNum undo_marker{};            // SND.UNA when the episode began
         std::int32_t undo_retrans = 0;   // retransmissions no D-SACK has shown spurious yet
         std::uint32_t retrans_tsval = 0; // our TSval on the episode's first retransmission; 0: none
+        // F-RTO (RFC 5682 3): after a timeout, new data instead of going back,
+        // to see whether the originals were only late.
+        enum class Frto : std::uint8_t { off, after_rto, new_data_sent } frto = Frto::off;
+        SeqNum frto_high{}; // SND.MAX at the timeout
+        SeqNum frto_mark{}; // how far the data was sent again when the new data went
     } rec_;
     Rack rack_;                          // RACK (RFC 8985 6): what was sent when
 

@@ -341,6 +341,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     // of an interactive or echo exchange, not only on one-way bulk.
     AckInfo a;
     a.prior_una = snd_.una;
+    a.prior_nxt = snd_.nxt;
     a.fack = scoreboard_.empty() ? snd_.una : scoreboard_.highest();
     a.prior_flight = flight_size();
     a.sacked_before = scoreboard_.sacked_bytes();

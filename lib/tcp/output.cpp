@@ -24,6 +24,11 @@ std::uint32_t Connection::unsent_bytes() const noexcept {
     return send_queue_.size() - sent_data;
 }
 
+std::uint32_t Connection::unsent_after_max() const noexcept {
+    const std::int32_t n = seq_diff(send_queue_end(), snd_.max);
+    return n > 0 ? static_cast<std::uint32_t>(n) : 0;
+}
+
 bool Connection::send_test(std::uint32_t len, std::uint32_t unsent, std::uint32_t room) const noexcept {
     // Nagle (RFC 896) with Minshall's refinement, as Linux (tcp_nagle_check):
     // the partial segment that ends the queued data waits only while an

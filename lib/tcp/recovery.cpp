@@ -47,6 +47,7 @@ void Connection::ack_recovery(const AckInfo& a, TimeNs now) noexcept {
     // was spurious (Eifel detection, RFC 3522; Linux's tcp_try_undo_loss).
     if (rec_.phase == Phase::loss && advanced && rec_.undo_possible && spurious_by_timestamps(a.ts_echo))
         undo(layer_->counters().tcp_undo_eifel, now);
+    if (rec_.phase == Phase::loss && rec_.frto != RecoveryState::Frto::off && frto_ack(a, now)) return;
 
     if (!sack_ok_) return newreno_ack(a, delivered, now);
 
@@ -193,6 +194,55 @@ void Connection::undo(Counter& reason, TimeNs now) noexcept {
     rec_.lost = 0;
     rec_.dupacks = 0;
     rack_.recovery_ended();
+}
+
+bool Connection::frto_ack(const AckInfo& a, TimeNs now) noexcept {
+    using Frto = RecoveryState::Frto;
+    // RFC 5682 3.1 step 3.b (SACK-enhanced, as Linux's tcp_process_loss):
+    // data sent before the timeout and never again since, [mark, high),
+    // is delivered by this ACK: the originals were not all lost.
+    const SeqNum mark = rec_.frto == Frto::after_rto ? a.prior_nxt : rec_.frto_mark;
+    const SeqNum high = rec_.frto_high;
+    bool original_delivered = false;
+    for (std::uint8_t i = 0; i < a.fresh_count && !original_delivered; ++i)
+        original_delivered = seq_lt(wire::seq_max(a.fresh[i].left, mark), seq_min(a.fresh[i].right, high));
+    if (original_delivered && rec_.undo_possible) {
+        undo(layer_->counters().tcp_undo_frto, now);
+        rec_.frto = Frto::off;
+        return true;
+    }
+    if (rec_.frto == Frto::new_data_sent) {
+        // Step 3.a: after the new data, a duplicate ACK or a SACK (of the
+        // new data, as nothing original arrived): the loss was real. Go
+        // back over what is left, as a timeout does without F-RTO.
+        bool sacked = !seq_lt(a.prior_una, snd_.una);
+        for (std::uint8_t i = 0; i < a.fresh_count && !sacked; ++i) sacked = seq_geq(a.fresh[i].left, snd_.una);
+        if (sacked) {
+            rec_.frto = Frto::off;
+            rec_.lost = 0;
+            snd_.nxt = snd_.una;
+        }
+        return false;
+    }
+    // Step 2: the first ACK after the timeout.
+    const bool advanced = seq_lt(a.prior_una, snd_.una);
+    if (!advanced || !seq_lt(snd_.una, rec_.recover) || !seq_geq(snd_.nxt, snd_.una) ||
+        unsent_after_max() == 0) {
+        // 2.a: a duplicate, or everything acknowledged, or nothing new to
+        // send: conventional recovery.
+        rec_.frto = Frto::off;
+        return false;
+    }
+    // 2.b: send new data (up to two segments, as the window allows) rather
+    // than going back; their fate decides.
+    // The originals not yet resent count as lost meanwhile (out of the
+    // pipe), as Linux marks them at the timeout.
+    rec_.frto = Frto::new_data_sent;
+    rec_.frto_mark = snd_.nxt;
+    rec_.lost = static_cast<std::uint32_t>(seq_diff(snd_.max, snd_.nxt));
+    snd_.nxt = snd_.max;
+    rec_.recover = snd_.max;
+    return false;
 }
 
 bool Connection::spurious_by_timestamps(std::uint32_t ts_echo) const noexcept {

@@ -118,7 +118,13 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
     if (rec_.phase == Phase::open) {
         cc_.on_rto(flight_size(), now);
         begin_episode(Phase::loss);
+        // F-RTO (RFC 5682) on the first timeout of an episode, with SACK
+        // (its SACK-enhanced form) and data beyond what was sent.
+        rec_.frto = sack_ok_ && layer_->config().frto && retransmits_ == 1 ? RecoveryState::Frto::after_rto
+                                                                           : RecoveryState::Frto::off;
+        rec_.frto_high = snd_.max;
     } else {
+        rec_.frto = RecoveryState::Frto::off;
         // Already reduced in this episode: only the loss window.
         if (rec_.phase == Phase::recovery) rack_.recovery_ended();
         cc_.set_cwnd(snd_.mss);
