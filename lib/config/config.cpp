@@ -202,6 +202,16 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.milliseconds("user_timeout_ms", c.user_timeout, 0, 365LL * 86400 * 1000);
     if (c.ephemeral_first > c.ephemeral_last)
         r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");
+    if (auto text = r.string("congestion_control")) {
+        auto algorithm = tcp::cc::parse_algorithm(*text);
+        if (!algorithm) {
+            std::string known;
+            for (std::size_t i = 0; i < tcp::cc::kAlgorithmCount; ++i)
+                known += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", tcp::cc::name(static_cast<tcp::cc::Algorithm>(i)));
+            r.fail("congestion_control", fmt::format("unknown algorithm \"{}\"; expected one of {}", *text, known));
+        }
+        c.congestion_control = *algorithm;
+    }
 }
 
 void read_eal(Reader& r, EalConfig& c) {

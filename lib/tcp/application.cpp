@@ -31,6 +31,13 @@ void Connection::set_keepalive(bool on, TimeNs idle, TimeNs interval, std::uint3
     layer_->timers().arm(keepalive_timer_, std::max(last_received_ + keepalive_idle_, layer_->now() + kNsPerMs));
 }
 
+int Connection::set_congestion_control(cc::Algorithm a) noexcept {
+    if (!cc::valid(a)) return -EINVAL;
+    opts_.congestion_control = a; // before the handshake: what init() will take
+    cc_.change(a, layer_->now());
+    return 0;
+}
+
 int Connection::send(Chunk data) noexcept {
     if (app_closed_ || snd_.fin_queued ||
         (state_ != State::established && state_ != State::close_wait && state_ != State::syn_sent &&

@@ -123,7 +123,7 @@ void Connection::take_peer_options(const wire::TcpOptions& o, TimeNs now) noexce
     // RFC 6928 initial window, RFC 5681 ssthresh "arbitrarily high".
     std::uint32_t initial = std::min(layer_->config().initial_cwnd * snd_.mss, std::max(2u * snd_.mss, 14600u));
     if (layer_->config().initial_cwnd > 10) initial = layer_->config().initial_cwnd * snd_.mss;
-    cc_.init(cc::Algorithm::newreno, snd_.mss, initial, now);
+    cc_.init(opts_.congestion_control, snd_.mss, initial, now);
 }
 
 } // namespace lanetcp::tcp

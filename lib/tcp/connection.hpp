@@ -112,6 +112,10 @@ public:
     // the peer was last heard, end the connection with ETIMEDOUT. It replaces
     // retries2 and the keepalive count. 0: off.
     void set_user_timeout(TimeNs timeout) noexcept { opts_.user_timeout = timeout; }
+    // Congestion control from now on (Linux's TCP_CONGESTION), at any time:
+    // the new module starts from the current cwnd and ssthresh. 0, or
+    // -EINVAL for a value outside cc::Algorithm.
+    int set_congestion_control(cc::Algorithm a) noexcept;
 
     // ---- inspection ----
     State state() const noexcept { return state_; }

@@ -26,6 +26,7 @@ std::string Connection::describe(TimeNs now) const {
         scoreboard_.sacked_bytes(), static_cast<double>(rto()) / kNsPerMs, backoff_, retransmits_,
         rec_.phase == Phase::open ? "open" : rec_.phase == Phase::recovery ? "recovery" : "loss",
         sack_ok_ ? " sack" : "", snd_.fin_sent ? " fin_sent" : "");
+    s += fmt::format(" cc={}", cc::name(cc_.algorithm())); // as `ss -tin` names it
     s += timer_text("rtx", rtx_timer_.armed(), rtx_timer_.deadline(), now);
     s += timer_text("delack", delack_timer_.armed(), delack_timer_.deadline(), now);
     s += timer_text("persist", persist_timer_.armed(), persist_timer_.deadline(), now);

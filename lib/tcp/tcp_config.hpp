@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "tcp/cc/algorithm.hpp"
 #include "util/clock.hpp"
 
 namespace lanetcp::tcp {
@@ -61,6 +62,10 @@ struct TcpConfig {
     TimeNs keepalive_idle = 7200 * kNsPerSec;    // net.ipv4.tcp_keepalive_time
     TimeNs keepalive_interval = 75 * kNsPerSec;  // net.ipv4.tcp_keepalive_intvl
     std::uint32_t keepalive_count = 9;           // net.ipv4.tcp_keepalive_probes
+    // Congestion control for every connection (net.ipv4.tcp_congestion_control;
+    // CUBIC, as Linux); listeners, connect() and Connection::set_congestion_control
+    // choose per connection. doc/congestion.md.
+    cc::Algorithm congestion_control = cc::Algorithm::cubic;
 };
 
 // What one connection negotiates and how much it buffers: from TcpConfig
@@ -77,11 +82,12 @@ struct ConnectionOptions {
     TimeNs keepalive_interval = 75 * kNsPerSec;
     std::uint32_t keepalive_count = 9;
     TimeNs user_timeout = 0; // TCP_USER_TIMEOUT; Connection::set_user_timeout changes it later
+    cc::Algorithm congestion_control = cc::Algorithm::cubic; // Connection::set_congestion_control changes it later
 
     static ConnectionOptions from(const TcpConfig& c) noexcept {
         return {c.send_buffer, c.receive_buffer, c.sack,           c.window_scale,       c.timestamps,
                 c.nodelay,     c.keepalive,      c.keepalive_idle, c.keepalive_interval, c.keepalive_count,
-                c.user_timeout};
+                c.user_timeout, c.congestion_control};
     }
 };
 

@@ -59,6 +59,11 @@ void apply(TcpConfig& c, std::uint32_t& peer_isn, const Setting& s, const std::s
     else if (k == "timestamps") flag(c.timestamps);
     else if (k == "loss_probes") flag(c.loss_probes);
     else if (k == "frto") flag(c.frto);
+    else if (k == "congestion_control") {
+        const auto a = cc::parse_algorithm(s.value);
+        if (!a) fail("config congestion_control: expected newreno, cubic or dctcp");
+        c.congestion_control = *a;
+    }
     else if (k == "challenge_ack_limit") u32(c.challenge_ack_limit);
     else if (k == "invalid_ratelimit") ms(c.invalid_ratelimit);
     else if (k == "orphan_retries") u32(c.orphan_retries);

@@ -131,6 +131,26 @@ syncookies = false
     EXPECT_THROW(from_toml("[tcp]\nsyncache_entries = 0\n"), std::exception);
 }
 
+TEST(ConfigToml, CongestionControlByName) {
+    EXPECT_EQ(from_toml("").tcp.congestion_control, tcp::cc::Algorithm::cubic) << "CUBIC by default, as Linux";
+    EXPECT_EQ(from_toml("[tcp]\ncongestion_control = \"newreno\"\n").tcp.congestion_control,
+              tcp::cc::Algorithm::newreno);
+    EXPECT_EQ(from_toml("[tcp]\ncongestion_control = \"cubic\"\n").tcp.congestion_control,
+              tcp::cc::Algorithm::cubic);
+    EXPECT_EQ(from_toml("[tcp]\ncongestion_control = \"dctcp\"\n").tcp.congestion_control,
+              tcp::cc::Algorithm::dctcp);
+    EXPECT_EQ(tcp::ConnectionOptions::from(from_toml("[tcp]\ncongestion_control = \"dctcp\"\n").tcp)
+                  .congestion_control,
+              tcp::cc::Algorithm::dctcp)
+        << "connections take it from the configuration";
+    EXPECT_THAT(toml_error("[tcp]\ncongestion_control = \"bbr\"\n"),
+                HasSubstr("'tcp.congestion_control': unknown algorithm \"bbr\"; expected one of \"newreno\", "
+                          "\"cubic\", \"dctcp\""));
+    EXPECT_THAT(toml_error("[tcp]\ncongestion_control = \"Cubic\"\n"), HasSubstr("unknown algorithm \"Cubic\""));
+    EXPECT_THAT(toml_error("[tcp]\ncongestion_control = 2\n"),
+                HasSubstr("'tcp.congestion_control': expected a string"));
+}
+
 TEST(ConfigToml, EmptyFileKeepsDefaults) {
     Config c = from_toml("");
     EXPECT_FALSE(c.interface.address);

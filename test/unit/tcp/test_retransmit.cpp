@@ -74,6 +74,7 @@ TEST_F(OneLayer, RtoHasA200msFloorAndTimerStopsWhenAllIsAcked) {
 TEST_F(OneLayer, TimeoutRetransmitsOneSegmentThenGoesBackN) {
     Connection* c = accept_one();
     ASSERT_NE(c, nullptr);
+    ASSERT_EQ(c->set_congestion_control(cc::Algorithm::newreno), 0); // the arithmetic below is NewReno's
     ASSERT_EQ(c->send(fake::make_chunk(bytes(10 * 1460))), 0);
     EXPECT_EQ(sent().size(), 10u);
     at(200 * kMs);
@@ -166,6 +167,7 @@ TEST_F(OneLayer, DataNeverAcknowledgedTimesOutAfterFifteenRetries) {
 TEST_F(OneLayer, ThirdDuplicateAckTriggersFastRetransmitAndNewRenoRecovery) {
     Connection* c = accept_one();
     ASSERT_NE(c, nullptr);
+    ASSERT_EQ(c->set_congestion_control(cc::Algorithm::newreno), 0); // the arithmetic below is NewReno's
     ASSERT_EQ(c->send(fake::make_chunk(bytes(10 * 1460))), 0);
     ASSERT_EQ(sent().size(), 10u);
     const SeqNum hole = our_nxt + 1460; // segment 2 lost, 3 and 4 arrived

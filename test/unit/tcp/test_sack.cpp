@@ -225,7 +225,14 @@ TEST(SackScoreboard, FullScoreboardKeepsTheLowestRanges) {
 class SackOneLayer : public OneLayer {
 protected:
     static constexpr TimeNs kRtt = 10 * kMs;
-    SackOneLayer() = default;
+    // The window arithmetic below is NewReno's (RFC 5681: ssthresh =
+    // FlightSize / 2); CUBIC's is test_cc.cpp's.
+    static TcpConfig newreno_config() {
+        TcpConfig c = test_config();
+        c.congestion_control = cc::Algorithm::newreno;
+        return c;
+    }
+    SackOneLayer() : OneLayer(newreno_config()) {}
     explicit SackOneLayer(const TcpConfig& cfg) : OneLayer(cfg) {}
 
     // Passive open where the peer's SYN carries SACK-permitted when `peer_sack`.
@@ -270,6 +277,7 @@ protected:
 TcpConfig no_probe_config() {
     TcpConfig c = test_config();
     c.loss_probes = false;
+    c.congestion_control = cc::Algorithm::newreno;
     return c;
 }
 class SackNoProbe : public SackOneLayer {
