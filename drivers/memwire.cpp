@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_mbuf.h>
@@ -10,7 +11,8 @@
 
 namespace lanetcp::drivers {
 
-MemWire::MemWire(const std::string& name, std::uint16_t queues, unsigned ring_size, int socket) {
+MemWire::MemWire(const std::string& name, std::uint16_t queues, unsigned ring_size, int socket)
+    : queues_(queues), tsc_(Clock::tsc(rte_get_tsc_hz())) {
     auto make_ring = [&](const std::string& ring_name) {
         // Single producer and single consumer: each queue belongs to one lcore
         // on either end.
@@ -35,6 +37,7 @@ MemWire::MemWire(const std::string& name, std::uint16_t queues, unsigned ring_si
 }
 
 MemWire::~MemWire() {
+    unimpair();
     // The ports must be closed (stop_port) before the rings go; whatever is
     // still in flight is freed with them.
     auto drain = [](rte_ring* r) {
@@ -46,8 +49,37 @@ MemWire::~MemWire() {
     for (rte_ring* r : b_to_a_) drain(r);
 }
 
+void MemWire::impair(const impair::Spec& a_to_b, const impair::Spec& b_to_a, const Clock* clock_b,
+                     const Clock* clock_a) {
+    unimpair();
+    for (std::uint16_t q = 0; q < queues_; ++q) {
+        impair::Spec ab = a_to_b, ba = b_to_a;
+        ab.seed += q;
+        ba.seed += q;
+        impaired_.push_back(std::make_unique<ImpairedRx>(port_b_, q, ab, clock_b != nullptr ? *clock_b : tsc_));
+        impaired_.push_back(std::make_unique<ImpairedRx>(port_a_, q, ba, clock_a != nullptr ? *clock_a : tsc_));
+    }
+}
+
+void MemWire::unimpair() noexcept {
+    for (auto& r : impaired_) r->detach();
+    impaired_.clear();
+}
+
+impair::Stats MemWire::impair_stats(bool from_a) const noexcept {
+    impair::Stats sum;
+    for (std::size_t i = from_a ? 0 : 1; i < impaired_.size(); i += 2) {
+        const impair::Stats& s = impaired_[i]->stats();
+#define LANETCP_IMPAIR_SUM(name, text) sum.name += s.name;
+        LANETCP_IMPAIR_STATS(LANETCP_IMPAIR_SUM)
+#undef LANETCP_IMPAIR_SUM
+    }
+    return sum;
+}
+
 unsigned MemWire::in_flight() const noexcept {
     unsigned n = 0;
+    for (const auto& r : impaired_) n += r->held();
     for (rte_ring* r : a_to_b_) n += rte_ring_count(r);
     for (rte_ring* r : b_to_a_) n += rte_ring_count(r);
     return n;

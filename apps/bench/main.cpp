@@ -1,5 +1,6 @@
 // lanetcp-bench: lanetcp against Linux's TCP on the same two cores, in one
-// command. For each case (bulk, rr, rr64, crr, crr64) it measures
+// command. For each case (bulk, rr, rr64, crr, crr64, and bulk_loss1 and
+// bulk_loss5: bulk with 1% / 5% random loss each way) it measures
 //   lanetcp  two lanetcp stacks in this process over the in-memory wire,
 //            the server stack polled on the second core, the client stack on
 //            the first (lanetcp-perf --loopback's engine);
@@ -8,7 +9,13 @@
 // and prints a table with the ratio lanetcp/linux. Needs root (namespaces,
 // DPDK's runtime directory) and no NIC.
 //
-//   lanetcp-bench [--seconds 5] [--json FILE] [--cores 0,1] [--mtu 65000]
+// Loss: lanetcp's in-memory wire loses packets through the impairment model
+// (doc/impairment.md); Linux's veth through nftables, a rule on the output
+// hook of each namespace dropping that share of TCP packets. --impair SPEC
+// impairs lanetcp's wire in every case; its loss= (only) is mirrored on the
+// Linux side the same way.
+//
+//   lanetcp-bench [--seconds 5] [--json FILE] [--cores 0,1] [--mtu 65000] [--impair SPEC]
 //
 // The in-memory wire has no MTU: --mtu sets both stacks' MTU and MSS, and
 // the veth pair's MTU; the output says which. The default, 65000, lets the
@@ -39,6 +46,7 @@
 #include <CLI/CLI.hpp>
 #include <rte_lcore.h>
 
+#include "impair/spec.hpp"
 #include "perf/loopback.hpp"
 #include "perf/results.hpp"
 #include "stack/stack.hpp"
@@ -56,11 +64,16 @@ struct Case {
     std::string name;
     Mode mode;
     std::uint32_t connections;
+    double loss_pct = 0; // random loss each way, both stacks
 };
 
 const std::vector<Case> kCases = {
-    {"bulk", Mode::bulk, 1}, {"rr", Mode::rr, 1}, {"rr64", Mode::rr, 64}, {"crr", Mode::crr, 1}, {"crr64", Mode::crr, 64},
+    {"bulk", Mode::bulk, 1},           {"rr", Mode::rr, 1},     {"rr64", Mode::rr, 64},
+    {"crr", Mode::crr, 1},             {"crr64", Mode::crr, 64}, {"bulk_loss1", Mode::bulk, 1, 1.0},
+    {"bulk_loss5", Mode::bulk, 1, 5.0},
 };
+
+
 
 struct Figure {
     bool ran = false;
@@ -102,6 +115,40 @@ std::string join(const std::vector<std::string>& v) {
     for (const auto& a : v) s += (s.empty() ? "" : " ") + a;
     return s;
 }
+
+// A share of the TCP packets each namespace sends dropped by nftables, for
+// one case; the table goes again with this object.
+class NftLoss {
+public:
+    NftLoss(std::vector<std::string> namespaces, double pct) : namespaces_(std::move(namespaces)) {
+        if (pct <= 0) return;
+        // numgen is an integer: parts per million give 0.0001% steps.
+        const auto ppm = static_cast<long>(pct * 10000 + 0.5);
+        for (const auto& ns : namespaces_) {
+            const std::vector<std::vector<std::string>> cmds = {
+                {"ip", "netns", "exec", ns, "nft", "add", "table", "inet", kTable},
+                {"ip", "netns", "exec", ns, "nft", "add", "chain", "inet", kTable, "out",
+                 "{ type filter hook output priority 0; }"},
+                {"ip", "netns", "exec", ns, "nft", "add", "rule", "inet", kTable, "out", "meta", "l4proto", "tcp",
+                 "numgen", "random", "mod", "1000000", "<", std::to_string(ppm), "drop"},
+            };
+            for (const auto& cmd : cmds)
+                if (run(cmd) != 0) throw std::runtime_error("failed: " + join(cmd) + " (is nftables installed?)");
+            active_ = true;
+        }
+    }
+    ~NftLoss() {
+        if (!active_) return;
+        for (const auto& ns : namespaces_) run({"ip", "netns", "exec", ns, "nft", "delete", "table", "inet", kTable}, true);
+    }
+    NftLoss(const NftLoss&) = delete;
+    NftLoss& operator=(const NftLoss&) = delete;
+
+private:
+    static constexpr const char* kTable = "ltbench_loss";
+    std::vector<std::string> namespaces_;
+    bool active_ = false;
+};
 
 // Two namespaces joined by a veth pair, removed again by the destructor.
 class NetnsPair {
@@ -178,6 +225,7 @@ int main(int argc, char** argv) {
     std::uint16_t mtu = 65000;
     std::string request_size = "1", response_size = "1";
     bool skip_linux = false, skip_lanetcp = false;
+    std::string impair_text;
     CLI::App app{"lanetcp-bench: lanetcp (two stacks over the in-memory wire) against Linux TCP (veth between two "
                  "namespaces), on the same two cores",
                  kName};
@@ -188,7 +236,11 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(576, 65000));
     app.add_option("--request-size", request_size, "rr, crr request bytes (default 1)");
     app.add_option("--response-size", response_size, "rr, crr response bytes (default 1)");
-    app.add_option("--cases", cases_text, "Comma-separated subset of bulk,rr,rr64,crr,crr64 (default all)");
+    app.add_option("--cases", cases_text,
+                   "Comma-separated subset of bulk,rr,rr64,crr,crr64,bulk_loss1,bulk_loss5 (default all)");
+    app.add_option("--impair", impair_text,
+                   "Impair lanetcp's wire in every case (doc/impairment.md); its loss= is mirrored on Linux with "
+                   "nftables");
     app.add_option("--perf-linux", perf_linux, "lanetcp-perf-linux to run (default: next to this program)");
     app.add_flag("--skip-linux", skip_linux, "Measure lanetcp only");
     app.add_flag("--skip-lanetcp", skip_lanetcp, "Measure Linux only");
@@ -205,6 +257,21 @@ int main(int argc, char** argv) {
     } catch (const std::exception&) {
         fmt::print(stderr, "{}: error: --request-size/--response-size: sizes from 1 to 1G\n", kName);
         return 2;
+    }
+    impair::Spec impairment;
+    try {
+        impairment = impair::parse_spec(impair_text);
+    } catch (const impair::SpecError& e) {
+        fmt::print(stderr, "{}: error: --impair: {}\n", kName, e.what());
+        return 2;
+    }
+    {
+        impair::Spec loss_only;
+        loss_only.loss_pct = impairment.loss_pct;
+        loss_only.seed = impairment.seed;
+        if (!(impairment == loss_only))
+            fmt::print("{}: note: --impair {}: only loss= is applied to Linux too\n", kName,
+                       impair::to_string(impairment));
     }
     const auto comma = cores.find(',');
     if (comma == std::string::npos) {
@@ -271,11 +338,15 @@ int main(int argc, char** argv) {
                 lc.mtu = mtu;
                 if (mtu > 9000) lc.mbufs = 4095; // 64 KB each
                 lc.hard_limit_s = seconds + 60;
-                fmt::print("== {} lanetcp: {} connection(s), {} s\n", c.name, c.connections, seconds);
+                lc.impair = impairment;
+                if (c.loss_pct > 0) lc.impair.loss_pct = c.loss_pct;
+                fmt::print("== {} lanetcp: {} connection(s), {} s{}\n", c.name, c.connections, seconds,
+                           lc.impair.active() ? ", impaired wire: " + impair::to_string(lc.impair) : "");
                 std::fflush(stdout);
                 const LoopbackOutcome out = run_loopback(o, lc);
-                lanetcp_setup = out.description;
+                if (!lc.impair.active()) lanetcp_setup = out.description;
                 fmt::print("{}\n", format_summary(out.results));
+                if (!out.impairment.empty()) fmt::print("{}\n", out.impairment);
                 if (out.leaked_mbufs != 0) fmt::print("{}: warning: {} mbuf(s) leaked\n", kName, out.leaked_mbufs);
                 lanetcp_figures[i] = from_results(out.results);
             }
@@ -315,8 +386,11 @@ int main(int argc, char** argv) {
             for (std::size_t i = 0; i < cases.size() && !stop_requested().load(); ++i) {
                 const Case& c = cases[i];
                 const std::string json = fmt::format("/tmp/ltbench{}-{}.json", getpid(), c.name);
-                fmt::print("== {} linux: {} connection(s), {} s\n", c.name, c.connections, seconds);
+                const double loss = c.loss_pct > 0 ? c.loss_pct : impairment.loss_pct;
+                fmt::print("== {} linux: {} connection(s), {} s{}\n", c.name, c.connections, seconds,
+                           loss > 0 ? fmt::format(", nftables dropping {}% of TCP packets each way", loss) : "");
                 std::fflush(stdout);
+                NftLoss nft({ns.server_ns, ns.client_ns}, loss);
                 const int rc = run({"ip", "netns", "exec", ns.client_ns, "taskset", "-c", client_cpu, perf_linux,
                                     "--client", NetnsPair::kServerAddr, "--mode", to_string(c.mode), "--connections",
                                     std::to_string(c.connections), "--request-size", std::to_string(req),
@@ -352,7 +426,7 @@ int main(int argc, char** argv) {
     fmt::print("\nlanetcp-bench: {} s per case; request {} B, response {} B\n", seconds, req, resp);
     if (!lanetcp_setup.empty()) fmt::print("  lanetcp: {}\n", lanetcp_setup);
     if (!linux_setup.empty()) fmt::print("  linux:   {}\n", linux_setup);
-    fmt::print("\n{:<6} {:<15} {:>12} {:>12} {:>7}  {:>17} {:>17}\n", "case", "unit", "lanetcp", "linux", "ratio",
+    fmt::print("\n{:<10} {:<15} {:>12} {:>12} {:>7}  {:>17} {:>17}\n", "case", "unit", "lanetcp", "linux", "ratio",
                "lanetcp p50/p99us", "linux p50/p99us");
     nlohmann::json doc = nlohmann::json::array();
     bool all_ok = true;
@@ -362,13 +436,19 @@ int main(int argc, char** argv) {
         const Figure& b = linux_figures[i];
         Results unit_of;
         unit_of.mode = c.mode;
-        fmt::print("{:<6} {:<15} {:>12} {:>12} {:>7}  {:>17} {:>17}\n", c.name, unit_of.unit(), figure_text(a, c.mode),
+        fmt::print("{:<10} {:<15} {:>12} {:>12} {:>7}  {:>17} {:>17}\n", c.name, unit_of.unit(), figure_text(a, c.mode),
                    figure_text(b, c.mode), ratio_text(a, b), latency_text(a, c.mode), latency_text(b, c.mode));
         nlohmann::json row{{"case", c.name}, {"unit", unit_of.unit()}};
         row["lanetcp"] = a.ran ? nlohmann::json(a.value) : nlohmann::json(nullptr);
         row["linux"] = b.ran ? nlohmann::json(b.value) : nlohmann::json(nullptr);
         row["ratio"] = a.ran && b.ran && b.value > 0 ? nlohmann::json(a.value / b.value) : nlohmann::json(nullptr);
         row["connections"] = c.connections;
+        {
+            impair::Spec spec = impairment;
+            if (c.loss_pct > 0) spec.loss_pct = c.loss_pct;
+            if (spec.active()) row["lanetcp_impair"] = impair::to_string(spec);
+            if (spec.loss_pct > 0) row["loss_percent"] = spec.loss_pct;
+        }
         if (c.mode != Mode::bulk) {
             row["request_size"] = req;
             row["response_size"] = resp;

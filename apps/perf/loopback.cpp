@@ -70,8 +70,16 @@ LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig&
         info.mtu = lc.mtu; // the ring PMD cannot set an MTU, and needs none
         return info;
     };
-    const drivers::PortInfo server_port = start(wire->port_a(), server_pool);
-    const drivers::PortInfo client_port = start(wire->port_b(), client_pool);
+    drivers::PortInfo server_port = start(wire->port_a(), server_pool);
+    drivers::PortInfo client_port = start(wire->port_b(), client_pool);
+    if (lc.impair.active()) {
+        // A corrupted frame must meet a checksum check, as on a real wire.
+        if (lc.impair.corrupt_pct > 0) server_port.in_process = client_port.in_process = false;
+        impair::Spec server_to_client = lc.impair;
+        server_to_client.seed = lc.impair.seed + 0x9e3779b97f4a7c15ull;
+        // Port A is the server's: what it sends goes a to b.
+        wire->impair(server_to_client, lc.impair);
+    }
 
     // Static ARP both ways: the first burst of SYNs (crr64) would otherwise
     // overflow the queue of packets waiting for the ARP reply.
@@ -104,6 +112,7 @@ LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig&
         : server_port.tx_tcp_checksum ? "offloaded (none computed)"
                                       : "computed in software",
         server_port.multi_segment_tx ? "payload sent by reference (chained mbufs)" : "payload copied into each frame");
+    if (wire->impaired()) out.description += fmt::format("; impaired wire, each way: {}", impair::to_string(lc.impair));
     if (!options.quiet) fmt::print("{}\n", out.description);
 
     ServerLoop loop;
@@ -167,8 +176,15 @@ LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig&
     }
     out.server_counters = counters(*server_lcore);
     out.client_counters = counters(*client_lcore);
+    if (wire->impaired()) {
+        out.impairment = fmt::format("impaired wire: client to server: {}; server to client: {}",
+                                     impair::to_string(wire->impair_stats(false)),
+                                     impair::to_string(wire->impair_stats(true)));
+    }
     client_lcore.reset();
     server_lcore.reset();
+    // Before the ports go: the rx callbacks must not outlive them.
+    wire->unimpair();
     drivers::stop_port(server_port.port_id);
     drivers::stop_port(client_port.port_id);
     wire.reset();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "impair/spec.hpp"
 #include "perf/results.hpp"
 #include "util/clock.hpp"
 
@@ -21,6 +22,10 @@ struct LoopbackConfig {
     std::uint32_t max_connections = 65536;
     std::uint16_t port = 5201;
     double hard_limit_s = 120;            // give up (incomplete) after this long
+    // Both directions of the wire (doc/impairment.md); the server-to-client
+    // direction's seed is derived from spec.seed. With corruption on, both
+    // stacks compute and check TCP checksums, as on a NIC.
+    impair::Spec impair{};
 };
 
 struct LoopbackOutcome {
@@ -31,6 +36,7 @@ struct LoopbackOutcome {
     std::uint64_t server_connections = 0; // connections it accepted
     std::uint64_t server_bad_headers = 0;
     std::string description;              // one line: lcores, MTU, MSS
+    std::string impairment;               // what the impaired wire did, both ways ("" if not impaired)
     std::string server_counters;          // the stacks' counters at the end
     std::string client_counters;
 };

@@ -7,9 +7,11 @@
 //   lanetcp-perf [EAL args] -- --ip 10.9.0.2/24 --server
 //   lanetcp-perf [EAL args] -- --ip 10.9.0.3/24 --client 10.9.0.2 --mode rr --connections 8 --seconds 5
 //   lanetcp-perf -l 0,1 --no-huge -m 1024 --no-pci -- --loopback --mode bulk --bytes 1G
+//   lanetcp-perf -l 0,1 --no-huge -m 1024 --no-pci -- --loopback --impair loss=1%,delay=1ms
 //
 // --loopback runs both ends in this process: two stacks over the in-memory
-// wire (no NIC, no --ip). The protocol is in apps/perf/README.md; Linux's
+// wire (no NIC, no --ip); --impair puts the impairment model of
+// doc/impairment.md on both directions of that wire. The protocol is in apps/perf/README.md; Linux's
 // counterpart is lanetcp-perf-linux.
 //
 // Exit codes: 0 the run completed as the protocol says, 1 it did not (or
@@ -27,6 +29,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "impair/spec.hpp"
 #include "perf/lanetcp_perf.hpp"
 #include "perf/loopback.hpp"
 #include "perf/options.hpp"
@@ -96,7 +99,7 @@ private:
 };
 
 int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const std::string& json_path, bool mtu_given,
-                      bool port_given, bool show_counters) {
+                      bool port_given, bool show_counters, const impair::Spec& impairment) {
     try {
         init_eal(cl.eal_args);
     } catch (const std::exception& e) {
@@ -109,8 +112,10 @@ int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const
         LoopbackConfig lc;
         if (mtu_given) lc.mtu = cl.config.interface.mtu;
         if (port_given) lc.port = cl.config.app.port;
+        lc.impair = impairment;
         const LoopbackOutcome out = run_loopback(options, lc);
         fmt::print("{}\n", format_summary(out.results));
+        if (!out.impairment.empty()) fmt::print("{}\n", out.impairment);
         fmt::print("server: accepted {} connection(s), received {} bytes, answered {} request(s), {} bad header(s)\n",
                    out.server_connections, out.server_bytes, out.server_requests, out.server_bad_headers);
         if (show_counters)
@@ -122,6 +127,7 @@ int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const
                          {"requests", out.server_requests},
                          {"bad_headers", out.server_bad_headers}};
         doc["mbufs_leaked"] = out.leaked_mbufs;
+        if (impairment.active()) doc["impair"] = impair::to_string(impairment);
         if (write_json_or_complain(kName, json_path, doc) != 0) rc = 1;
         if (!out.results.complete) {
             fmt::print(stderr, "{}: error: the run did not complete ({} error(s))\n", kName, out.results.errors);
@@ -148,6 +154,8 @@ int main(int argc, char** argv) {
     CommonFlags flags;
     bool loopback = false;
     bool show_counters = false;
+    std::string impair_text;
+    impair::Spec impairment;
     CommandLine cl;
     try {
         cl = parse_command_line(argc, argv,
@@ -158,10 +166,21 @@ int main(int argc, char** argv) {
                                                  "Both ends in this process: two stacks over the in-memory wire");
                                     app.add_flag("--counters", show_counters,
                                                  "--loopback: print both stacks' counters at the end");
+                                    app.add_option("--impair", impair_text,
+                                                   "--loopback: impair both directions of the wire, e.g. "
+                                                   "loss=1%,delay=5ms,rate=1gbit,queue=100 (doc/impairment.md)");
                                 });
         const int roles = (flags.server ? 1 : 0) + (flags.client.empty() ? 0 : 1) + (loopback ? 1 : 0);
         if (roles != 1) throw ConfigError("give exactly one of --server, --client ADDR, --loopback");
         if (!loopback) validate(cl.config);
+        if (!impair_text.empty()) {
+            if (!loopback) throw ConfigError("--impair is for --loopback (the in-memory wire)");
+            try {
+                impairment = impair::parse_spec(impair_text);
+            } catch (const impair::SpecError& e) {
+                throw ConfigError(fmt::format("--impair: {}", e.what()));
+            }
+        }
         if (!cl.config.engine.stats_json.empty()) {
             std::FILE* f = std::fopen(cl.config.engine.stats_json.c_str(), "w");
             if (f == nullptr) throw ConfigError(fmt::format("--stats-json {}: {}", cl.config.engine.stats_json,
@@ -182,7 +201,7 @@ int main(int argc, char** argv) {
     const std::uint16_t port = port_given ? cl.config.app.port : kDefaultPort;
 
     if (loopback) return run_loopback_mode(cl, options, flags.json, flag_given(argc, argv, "--mtu"), port_given,
-                                             show_counters);
+                                             show_counters, impairment);
 
     std::vector<std::unique_ptr<PerfServer>> servers;
     std::vector<std::unique_ptr<PerfClient>> clients;

@@ -28,6 +28,11 @@ PEER_IP = "10.9.71.1"
 APP_ADDR = "10.9.71.2/24"
 APP_IP = "10.9.71.2"
 CASES = ["bulk", "rr", "rr64", "crr", "crr64"]
+# bulk with 1% / 5% loss each way (doc/impairment.md). Off while lanetcp's loss
+# recovery is being rewritten (on rack-wip a lossy bulk run stalls); switch on
+# with the recovery fix.
+LOSS_CASES = ["bulk_loss1", "bulk_loss5"]
+BENCH_LOSS_CASES = False
 HEADER = 24  # bytes of protocol header per connection (apps/perf/README.md)
 
 
@@ -108,6 +113,19 @@ def loopback_checks(checks, tmp):
     checks.eq(doc["server"]["connections"], k, "loopback crr: server accepted K connections")
     checks.eq(doc["server"]["requests"], k, "loopback crr: server answered K requests")
     check_clean(checks, doc, "crr")
+
+    # The impaired wire (doc/impairment.md) on real time: delay, jitter and
+    # duplicates both ways; every byte still confirmed, every mbuf home.
+    n = 20_000_000
+    spec = "delay=200us,jitter=50us,dup=1%,seed=3"  # canonical order (impair::to_string)
+    doc = loopback_doc(checks, tmp, "bulk", ["--bytes", str(n), "--impair", spec])
+    checks.eq(doc["bytes"], n, "impaired loopback bulk: bytes the server confirmed == --bytes")
+    checks.eq(doc.get("impair"), spec, "impaired loopback bulk: JSON names the impairment")
+    check_clean(checks, doc, "impaired bulk")
+    p = harness.run([binary("lanetcp-perf", "LANETCP_PERF"), "--no-huge", "--", "--loopback", "--impair", "loss=1"],
+                    check=False, timeout=30)
+    checks.eq(p.returncode, 2, "--impair loss=1: exit code 2")
+    checks.check("expected a percentage" in p.stderr, "--impair loss=1: the reason on stderr", p.stderr.strip())
 
 
 class LinuxServer:
@@ -218,8 +236,9 @@ def linux_checks(checks, tmp):
 
 def bench_checks(checks, tmp):
     out = os.path.join(tmp, "bench.json")
-    p = harness.run([binary("lanetcp-bench", "LANETCP_BENCH"), "--seconds", "1", "--json", out],
-                    check=False, timeout=150)
+    cases = CASES + (LOSS_CASES if BENCH_LOSS_CASES else [])
+    p = harness.run([binary("lanetcp-bench", "LANETCP_BENCH"), "--seconds", "1", "--json", out,
+                     "--cases", ",".join(cases)], check=False, timeout=150 + 70 * (len(cases) - len(CASES)))
     print(p.stdout[p.stdout.find("lanetcp-bench:"):].rstrip(), flush=True)
     if p.returncode != 0:
         print(p.stderr, flush=True)
@@ -227,7 +246,7 @@ def bench_checks(checks, tmp):
     if not os.path.exists(out):
         checks.fatal("lanetcp-bench JSON written")
     rows = load(out)
-    checks.eq([r.get("case") for r in rows], CASES, "lanetcp-bench JSON has every case, in order")
+    checks.eq([r.get("case") for r in rows], cases, "lanetcp-bench JSON has every case, in order")
     for r in rows:
         for key in ("lanetcp", "linux", "ratio"):
             v = r.get(key)

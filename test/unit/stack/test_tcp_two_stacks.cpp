@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/tcp_api.hpp"
+#include "impair/spec.hpp"
 #include "two_stacks.hpp"
 
 namespace lanetcp::testing {
@@ -184,6 +185,76 @@ TEST(TcpTwoStacks, EchoHundredMegabytesEachWayBySha256) {
     EXPECT_EQ(s.a->counters().tcp_passive_opens.get(), 1u);
     EXPECT_EQ(s.b->counters().tcp_active_opens.get(), 1u);
     EXPECT_EQ(s.mbufs_in_use_after_shutdown(), 0u);
+}
+
+// An 8 MiB echo between the two stacks over the impaired in-memory wire
+// (drivers/impaired_rx.hpp), on the lcores' manual clocks; returns what the
+// wire did to frames A and B sent.
+struct ImpairedEcho {
+    impair::Stats from_a, from_b;
+    unsigned mbufs_left = 0;
+};
+
+ImpairedEcho impaired_echo(TwoStacks& s, const char* spec_a_to_b, const char* spec_b_to_a) {
+    ImpairedEcho r;
+    s.wire.impair(impair::parse_spec(spec_a_to_b), impair::parse_spec(spec_b_to_a), &s.b->clock(), &s.a->clock());
+    Echo echo;
+    int err = 0;
+    EXPECT_NE(s.a->tcp().listen(7, &Echo::on_accept, &echo, &err), nullptr);
+    Sender client;
+    client.lcore = s.b.get();
+    client.total = 8ull << 20;
+    client.conn = s.b->tcp().connect(kA, 7, &Sender::kHandler, &client, s.b->clock().now(), &err);
+    EXPECT_NE(client.conn, nullptr) << err;
+    if (client.conn == nullptr) return r;
+    run_until(s, [&] { return client.peer_fin && client.received == client.total; });
+    EXPECT_EQ(client.received, client.total);
+    EXPECT_EQ(client.digest(client.sent_hash), client.digest(client.received_hash));
+    r.from_a = s.wire.impair_stats(true);
+    r.from_b = s.wire.impair_stats(false);
+    s.wire.unimpair();
+    r.mbufs_left = s.mbufs_in_use_after_shutdown();
+    return r;
+}
+
+// Duplicates are deep copies (rte_pktmbuf_copy) the receiver frees like any
+// frame: the echo comes back bit for bit and every mbuf goes home.
+TEST(TcpTwoStacks, EchoOverTheImpairedWireWithDuplicates) {
+    ASSERT_GE(sodium_init(), 0);
+    TwoStacks s;
+    const ImpairedEcho r = impaired_echo(s, "dup=2%,seed=1", "dup=2%,seed=2");
+    EXPECT_GT(r.from_a.duplicated, 0u);
+    EXPECT_GT(r.from_b.duplicated, 0u);
+    EXPECT_EQ(r.mbufs_left, 0u);
+}
+
+// Corrupted frames carry a really flipped byte that the receiving stack's TCP
+// checksum must catch, every one of them.
+TEST(TcpTwoStacks, EchoOverTheImpairedWireWithCorruption) {
+    ASSERT_GE(sodium_init(), 0);
+    TwoStacks s;
+    const ImpairedEcho r = impaired_echo(s, "corrupt=1%,seed=1", "corrupt=1%,seed=2");
+    EXPECT_GT(r.from_a.corrupted, 0u);
+    EXPECT_GT(r.from_b.corrupted, 0u);
+    EXPECT_EQ(s.b->counters().dropped(Drop::tcp_bad_checksum), r.from_a.corrupted);
+    EXPECT_EQ(s.a->counters().dropped(Drop::tcp_bad_checksum), r.from_b.corrupted);
+    EXPECT_EQ(s.a->counters().dropped(Drop::ipv4_bad_checksum) + s.b->counters().dropped(Drop::ipv4_bad_checksum),
+              0u);
+    // Not checked here: on rack-wip any loss (this corruption, or loss=1%)
+    // leaves one or two mbufs behind per 8 MiB echo; EchoUnderLossReturnsEveryMbuf
+    // checks that once it is fixed.
+}
+
+// DISABLED on rack-wip: with loss=1% each way the echo completes bit for bit
+// but 2 mbufs are not back in the pool after shutdown (1 with corrupt=1%,
+// none with dup=2% alone): something on the loss-recovery path keeps an mbuf.
+// Enable when lib/tcp's recovery is settled.
+TEST(TcpTwoStacks, DISABLED_EchoUnderLossReturnsEveryMbuf) {
+    ASSERT_GE(sodium_init(), 0);
+    TwoStacks s;
+    const ImpairedEcho r = impaired_echo(s, "loss=1%,seed=1", "loss=1%,seed=2");
+    EXPECT_GT(r.from_a.lost_random, 0u);
+    EXPECT_EQ(r.mbufs_left, 0u);
 }
 
 TEST(TcpTwoStacks, HandshakeBothWays) {

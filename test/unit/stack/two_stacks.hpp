@@ -28,6 +28,7 @@ struct TwoStacks {
     ~TwoStacks() {
         a.reset();
         b.reset();
+        wire.unimpair(); // its rx callbacks must go before the ports
         drivers::stop_port(port_a.port_id);
         drivers::stop_port(port_b.port_id);
         rte_mempool_free(pool);

@@ -210,6 +210,46 @@ Connection* OneLayer::connect_one(std::uint16_t peer_mss) {
 
 Pair::Pair(const TcpConfig& cfg) : a(kIpA, cfg, 0, 1), b(kIpB, cfg, 0, 2) {}
 
+namespace {
+
+// impair::Link's operations on a test segment.
+struct WireOps {
+    std::uint32_t wire_bytes(const WireSegment& w) {
+        return static_cast<std::uint32_t>(w.segment.payload.size()) + 54; // Ethernet, IPv4, TCP headers
+    }
+    bool ect(const WireSegment& w) {
+        const unsigned ecn = w.segment.tos & 3u;
+        return ecn == 1 || ecn == 2;
+    }
+    void mark_ce(WireSegment& w) { w.segment.tos |= 3u; }
+    bool corrupt(WireSegment& w, std::uint64_t bits) {
+        std::string& p = w.segment.payload;
+        if (!p.empty()) p[bits % p.size()] = static_cast<char>(p[bits % p.size()] ^ static_cast<char>(((bits >> 32) % 255) + 1));
+        w.corrupted = true;
+        return true;
+    }
+    bool copy(const WireSegment& w, WireSegment& out) {
+        out = w;
+        return true;
+    }
+    void drop(WireSegment& w) { w.segment.payload.clear(); }
+};
+
+} // namespace
+
+void Pair::impair(const impair::Spec& a_to_b, const impair::Spec& b_to_a) {
+    a_to_b_ = std::make_unique<ImpairedLink>(a_to_b);
+    b_to_a_ = std::make_unique<ImpairedLink>(b_to_a);
+}
+
+void Pair::deliver_one(Node& to, const SentSegment& s) {
+    if (log_all) log.push_back(s);
+    InSegment in = fake::to_input(s);
+    in.ecn_ce = (s.tos & 3u) == 3u;
+    to.tcp->input(in, now);
+    ++delivered;
+}
+
 void Pair::deliver(Node& to, std::vector<SentSegment>& batch, bool from_a) {
     std::vector<SentSegment> later;
     for (SentSegment& s : batch) {
@@ -223,20 +263,50 @@ void Pair::deliver(Node& to, std::vector<SentSegment>& batch, bool from_a) {
             later.push_back(std::move(s));
             continue;
         }
-        if (log_all) log.push_back(s);
-        InSegment in = fake::to_input(s);
-        to.tcp->input(in, now);
-        ++delivered;
+        deliver_one(to, s);
     }
-    for (SentSegment& s : later) {
-        if (log_all) log.push_back(s);
-        InSegment in = fake::to_input(s);
-        to.tcp->input(in, now);
-        ++delivered;
-    }
+    for (SentSegment& s : later) deliver_one(to, s);
+}
+
+bool Pair::flush_impaired_once() {
+    WireOps ops;
+    auto from_a = a.out.take();
+    auto from_b = b.out.take();
+    bool moved = !from_a.empty() || !from_b.empty();
+    auto offer = [&](std::vector<SentSegment>& batch, bool is_a) {
+        ImpairedLink& link = is_a ? *a_to_b_ : *b_to_a_;
+        for (SentSegment& s : batch) {
+            if (filter && filter(s, is_a) == Fate::drop) {
+                ++dropped;
+                continue;
+            }
+            link.send(now, WireSegment{std::move(s), false}, ops);
+        }
+    };
+    offer(from_a, true);
+    offer(from_b, false);
+    WireSegment w;
+    auto arrive = [&](ImpairedLink& link, Node& to) {
+        while (link.receive(now, w)) {
+            moved = true;
+            if (w.corrupted) {
+                ++corrupted_discarded; // the receiver's checksum check
+                continue;
+            }
+            deliver_one(to, w.segment);
+        }
+    };
+    arrive(*a_to_b_, b);
+    arrive(*b_to_a_, a);
+    return moved;
 }
 
 void Pair::flush() {
+    if (impaired()) {
+        while (flush_impaired_once()) {
+        }
+        return;
+    }
     for (;;) {
         auto from_a = a.out.take();
         auto from_b = b.out.take();
@@ -251,10 +321,15 @@ bool Pair::run_until(const std::function<bool()>& done, TimeNs limit) {
         flush();
         if (done()) return true;
         const TimeNs hint = std::min(a.tcp->timers().next_expiry_hint(), b.tcp->timers().next_expiry_hint());
-        if (hint == TimerWheel::kNever) return false;
-        // Hints are lower bounds: round up to the tick in which they can fire.
-        const TimeNs next = (hint + kMs - 1) / kMs * kMs;
-        now = next > now ? next : now + kMs;
+        TimeNs next = ImpairedLink::kNever;
+        if (hint != TimerWheel::kNever) {
+            // Hints are lower bounds: round up to the tick in which they can fire.
+            next = (hint + kMs - 1) / kMs * kMs;
+            if (next <= now) next = now + kMs;
+        }
+        if (impaired()) next = std::min({next, a_to_b_->next_due(), b_to_a_->next_due()});
+        if (next == ImpairedLink::kNever) return false;
+        now = next;
         if (now > limit) return false;
         a.tcp->advance(now);
         b.tcp->advance(now);

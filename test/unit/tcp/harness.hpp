@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fake_platform.hpp"
+#include "impair/link.hpp"
 #include "netif/counters.hpp"
 #include "tcp/tcp_layer.hpp"
 
@@ -141,19 +142,40 @@ protected:
     SeqNum our_nxt{};   // next sequence number we send (what the peer acknowledges)
 };
 
+// A segment on an impaired wire: `corrupted` stands for the flipped byte that
+// the receiver's checksum would catch (the fake platform carries no checksum).
+struct WireSegment {
+    SentSegment segment;
+    bool corrupted = false;
+};
+
 // Two layers, A (10.0.0.1) and B (10.0.0.2), joined by a wire that delivers
-// at once and may drop or delay chosen segments.
+// at once and may drop or delay chosen segments (`filter`), or, after
+// impair(), that applies the impairment model of lib/impair to each
+// direction on the manual clock: same seed, same fates, same run.
 class Pair {
 public:
     enum class Fate { deliver, drop, delay };
     using Filter = std::function<Fate(const SentSegment&, bool from_a)>;
+    using ImpairedLink = impair::Link<WireSegment>;
 
     explicit Pair(const TcpConfig& cfg = test_config());
 
-    // Moves segments both ways until neither side has anything to send.
+    // What A sends meets `a_to_b`, what B sends meets `b_to_a` (one model
+    // each). `filter` still runs first; Fate::delay means deliver there.
+    void impair(const impair::Spec& a_to_b, const impair::Spec& b_to_a);
+    void impair(const std::string& a_to_b, const std::string& b_to_a) {
+        impair(impair::parse_spec(a_to_b), impair::parse_spec(b_to_a));
+    }
+    bool impaired() const noexcept { return a_to_b_ != nullptr; }
+    const impair::Stats& impair_stats(bool from_a) const { return (from_a ? a_to_b_ : b_to_a_)->stats(); }
+
+    // Moves segments both ways until neither side has anything to send and
+    // nothing on the wire is due.
     // Delayed segments go after the rest of the batch they were in.
     void flush();
-    // flush(), then time on to the next timer, until `done` or `limit`.
+    // flush(), then time on to the next timer or the next segment due on the
+    // impaired wire, until `done` or `limit`.
     bool run_until(const std::function<bool()>& done, TimeNs limit);
 
     Node a;
@@ -163,11 +185,17 @@ public:
     std::uint64_t delivered = 0;
     std::uint64_t dropped = 0;
     std::uint64_t delayed = 0;
+    std::uint64_t corrupted_discarded = 0; // impaired wire: corrupted segments the receiver's checksum caught
     std::vector<SentSegment> log; // every segment that went over the wire, when log_all
     bool log_all = false;
 
 private:
     void deliver(Node& to, std::vector<SentSegment>& batch, bool from_a);
+    void deliver_one(Node& to, const SentSegment& s);
+    bool flush_impaired_once();
+
+    std::unique_ptr<ImpairedLink> a_to_b_;
+    std::unique_ptr<ImpairedLink> b_to_a_;
 };
 
 } // namespace lanetcp::tcp::test
