@@ -16,6 +16,7 @@
 #include "tcp/chunk.hpp"
 #include "tcp/platform.hpp"
 #include "tcp/segment.hpp"
+#include "wire/ipv4.hpp"
 
 namespace lanetcp::tcp {
 
@@ -92,7 +93,7 @@ inline InSegment to_input(WireSegment& s) noexcept {
     in.window = s.window;
     in.options = s.options;
     in.payload = s.payload;
-    in.ecn_ce = false;
+    in.ecn = s.tos & wire::ecn::mask;
     s.payload = Chunk{};
     return in;
 }

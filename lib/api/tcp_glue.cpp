@@ -163,7 +163,7 @@ void TcpReceiver::receive(rte_mbuf* m, const wire::Ipv4View& ip, TimeNs now) noe
     seg.flags = tcp.flags();
     seg.window = tcp.window();
     seg.options = options.value;
-    seg.ecn_ce = ip.ecn() == 3;
+    seg.ecn = ip.ecn();
     const wire::bytes payload = tcp.payload();
     if (!payload.empty()) {
         // The frame's mbuf becomes the chunk: its headers stay in front of

@@ -184,6 +184,10 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.boolean("sack", c.sack);
     r.boolean("window_scale", c.window_scale);
     r.boolean("timestamps", c.timestamps);
+    // As net.ipv4.tcp_ecn: 0 off, 1 ask and accept, 2 accept only.
+    int ecn = static_cast<int>(c.ecn);
+    r.integer("ecn", ecn, 0, 2);
+    c.ecn = static_cast<tcp::EcnMode>(ecn);
     r.boolean("nodelay", c.nodelay);
     r.boolean("loss_probes", c.loss_probes);
     r.boolean("frto", c.frto);

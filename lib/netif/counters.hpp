@@ -131,7 +131,14 @@ constexpr std::string_view drop_name(Drop d) noexcept { return kDropNames[static
     X(tcp_memory_peak_bytes) /* the most TCP data an lcore pinned at once (truesize; summed over lcores) */ \
     X(tcp_syncookies_sent) \
     X(tcp_syncookies_accepted) \
-    X(tcp_syncookies_failed)
+    X(tcp_syncookies_failed) \
+    X(tcp_ecn_negotiated) /* connections whose handshake agreed on ECN (RFC 3168 6.1.1) */ \
+    X(tcp_ecn_ce_received) /* data segments that arrived marked Congestion Experienced */ \
+    X(tcp_ecn_ece_sent) /* segments sent with ECE: a CE arrived and the peer's CWR has not yet */ \
+    X(tcp_ecn_ece_received) /* ACKs that arrived with ECE */ \
+    X(tcp_ecn_cwr_sent) /* data segments sent with CWR: the window was reduced (ECE, loss or timeout) */ \
+    X(tcp_ecn_cwr_received) \
+    X(tcp_ecn_reductions) /* congestion window reductions for ECE, at most one per window of data */
 
 struct Counters {
 #define LANETCP_DECLARE_COUNTER(name) Counter name;

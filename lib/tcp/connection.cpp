@@ -79,6 +79,7 @@ void Connection::take_peer_syn(const InSegment& syn, TimeNs now) noexcept {
     rcv_.irs = syn.seq;
     rcv_.nxt = rcv_.wup = syn.seq + 1;
     take_peer_options(syn.options, now);
+    ecn_take_syn(syn);
     // A SYN's window is never scaled (RFC 7323 2.2), ours neither: the
     // right edge the peer knows is what our SYN or SYN-ACK says.
     rcv_.adv = rcv_.nxt + std::min<std::uint32_t>(receive_space(), 65535);

@@ -13,6 +13,7 @@
 
 #include "tcp/cc/congestion.hpp"
 #include "tcp/chunk.hpp"
+#include "tcp/ecn.hpp"
 #include "tcp/rack.hpp"
 #include "tcp/rate_limit.hpp"
 #include "tcp/reassembly.hpp"
@@ -139,6 +140,10 @@ public:
     std::uint8_t receive_window_scale() const noexcept { return rcv_.wscale; }
     bool timestamps() const noexcept { return ts_ok_; }
     bool sack() const noexcept { return sack_ok_; }
+    // ECN (RFC 3168, ecn.hpp): agreed in the handshake; and whether we are
+    // echoing a CE (ECE on what we send until the peer's CWR).
+    bool ecn() const noexcept { return ecn_.ok; }
+    bool ecn_echoing() const noexcept { return ecn_.demand_cwr; }
     // Sent from SND.UNA up to SND.NXT (after a timeout, SND.NXT walks back).
     std::uint32_t bytes_in_flight() const noexcept {
         return static_cast<std::uint32_t>(wire::seq_diff(snd_.nxt, snd_.una));
@@ -223,6 +228,7 @@ private:
         std::uint8_t fresh_count = 0;
         bool duplicate = false;         // without SACK: RFC 5681's duplicate ACK
         bool dsack = false;             // the first block reports a duplicate (RFC 2883)
+        bool ece = false;               // ECN is on and the ACK echoes a CE (RFC 3168 6.1.2)
         wire::SackBlock dsack_block{};
     };
     // SND.UNA moves to `ack`: the queue's front goes, RTT is sampled; fills
@@ -263,6 +269,21 @@ private:
     bool frto_ack(const AckInfo& a, TimeNs now) noexcept;
     void take_peer_options(const wire::TcpOptions& o, TimeNs now) noexcept;
     void take_peer_syn(const InSegment& syn, TimeNs now) noexcept; // IRS, RCV.NXT, options, window
+
+    // ---- ECN, RFC 3168 (ecn.cpp) ----
+    void ecn_take_syn(const InSegment& syn) noexcept;   // the peer's SYN or SYN-ACK: agreed?
+    void ecn_mark_syn(OutSegment& out) noexcept;        // ECE|CWR on our SYN, ECE on our SYN-ACK
+    // ECE while echoing a CE; on new data, ECT(0) and a queued CWR. Inline
+    // test: a connection without ECN pays one branch per segment.
+    void ecn_mark(OutSegment& out, bool new_data) noexcept {
+        if (ecn_.ok) ecn_mark_agreed(out, new_data);
+    }
+    void ecn_mark_agreed(OutSegment& out, bool new_data) noexcept;
+    void ecn_input(const InSegment& seg) noexcept {     // receiver: CE and CWR
+        if (ecn_.ok) ecn_input_agreed(seg);
+    }
+    void ecn_input_agreed(const InSegment& seg) noexcept;
+    void ecn_on_ece(TimeNs now) noexcept;               // sender: an ACK with ECE
 
     // ---- output (tcp_push_one / tcp_write_xmit) ----
     void push(TimeNs now) noexcept;
@@ -454,6 +475,7 @@ private:
         SeqNum frto_mark{}; // how far the data was sent again when the new data went
     } rec_;
     Rack rack_;                          // RACK (RFC 8985 6): what was sent when
+    EcnState ecn_;                       // ECN (RFC 3168, ecn.hpp)
 
     // RTT (RFC 6298) and retransmission.
     RttEstimator rtt_;

@@ -27,6 +27,8 @@ std::string Connection::describe(TimeNs now) const {
         rec_.phase == Phase::open ? "open" : rec_.phase == Phase::recovery ? "recovery" : "loss",
         sack_ok_ ? " sack" : "", snd_.fin_sent ? " fin_sent" : "");
     s += fmt::format(" cc={}", cc::name(cc_.algorithm())); // as `ss -tin` names it
+    // ECN (ecn.hpp): agreed; echoing a CE; a CWR waiting for new data.
+    if (ecn_.ok) s += fmt::format(" ecn{}{}", ecn_.demand_cwr ? " ece" : "", ecn_.queue_cwr ? " cwr_queued" : "");
     s += timer_text("rtx", rtx_timer_.armed(), rtx_timer_.deadline(), now);
     s += timer_text("delack", delack_timer_.armed(), delack_timer_.deadline(), now);
     s += timer_text("persist", persist_timer_.armed(), persist_timer_.deadline(), now);

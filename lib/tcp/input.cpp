@@ -116,6 +116,7 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
     // Data past the right edge (a zero-window probe carrying a byte, say)
     // is dropped; the ACK tells the sender where the window is.
     if (trim_to_window(seg)) rcv_.ack_pending = true;
+    ecn_input(seg); // CE and CWR, on what is left of the segment
 
     // Seventh: text. Eighth: FIN, once everything before it has arrived.
     const SeqNum data_end = seg.seq + seg.payload.length;
@@ -346,6 +347,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     a.prior_flight = flight_size();
     a.sacked_before = scoreboard_.sacked_bytes();
     a.ts_echo = ts_ok_ && seg.options.timestamps ? seg.options.timestamps->echo_reply : 0;
+    a.ece = ecn_.ok && seg.flags.ece() && seq_geq(seg.ack, snd_.una); // not from an old ACK
     bool new_sack = false;
     if (sack_ok_ && seq_lt(snd_.una, seg.ack) && seq_leq(seg.ack, snd_.max)) {
         // What the cumulative ACK newly delivers: [SND.UNA, ack) less what
@@ -406,6 +408,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
 
     if (seq_lt(a.prior_una, snd_.una) || new_sack || a.duplicate || a.dsack || rec_.phase != Phase::open)
         ack_recovery(a, now);
+    if (a.ece) ecn_on_ece(now);
 
     switch (state_) {
     case State::fin_wait_1:

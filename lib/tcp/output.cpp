@@ -170,6 +170,7 @@ std::uint32_t Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs no
     out.queue = &send_queue_;
     out.payload_offset = offset;
     out.payload_length = len;
+    ecn_mark(out, !seq_lt(seq, snd_.max)); // ECT(0) on new data only
     transmit(layer_->output(), out);
     note_sent(seq, len, now);
     last_data_sent_ = now;
@@ -197,6 +198,7 @@ void Connection::send_control(TcpFlags flags, SeqNum seq, TimeNs now) noexcept {
     out.seq = seq;
     out.flags = flags;
     if (flags.rst()) out.window = 0;
+    ecn_mark(out, false);
     transmit(layer_->output(), out);
     layer_->counters().tcp_tx_segments.add();
 }
@@ -226,6 +228,7 @@ void Connection::send_syn(TimeNs now) noexcept {
     }
     // Never scaled in a SYN (RFC 7323 2.2).
     out.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_.buffer, 65535));
+    ecn_mark_syn(out);
     transmit(layer_->output(), out);
     layer_->counters().tcp_tx_segments.add();
     if (retransmits_ > 0) layer_->counters().tcp_retransmitted_segments.add();

@@ -65,6 +65,7 @@ void Connection::ack_recovery(const AckInfo& a, TimeNs now) noexcept {
 
     cc::AckEvent e;
     e.acked = delivered;
+    e.ece_acked = a.ece ? delivered : 0; // DCTCP's share of marked bytes (RFC 8257 3.3)
     e.in_flight = a.prior_flight;
     e.rtt = a.rtt;
     e.srtt = rtt_.srtt();
@@ -133,6 +134,7 @@ void Connection::newreno_ack(const AckInfo& a, std::uint32_t delivered, TimeNs n
     if (rec_.phase == Phase::loss && seq_geq(snd_.una, rec_.recover)) rec_.phase = Phase::open;
     cc::AckEvent e;
     e.acked = delivered;
+    e.ece_acked = a.ece ? delivered : 0; // DCTCP's share of marked bytes (RFC 8257 3.3)
     e.in_flight = a.prior_flight;
     e.rtt = a.rtt;
     e.srtt = rtt_.srtt();

@@ -24,7 +24,7 @@ struct InSegment {
     std::uint16_t window = 0; // as on the wire, before scaling
     wire::TcpOptions options{};
     Chunk payload{};          // owned by the segment; TCP keeps or releases it
-    bool ecn_ce = false;      // the IP header carried Congestion Experienced
+    std::uint8_t ecn = 0;     // the IP header's ECN codepoint (wire::ecn), RFC 3168 5
 
     std::uint32_t length() const noexcept { // SEG.LEN, RFC 9293 3.3.1
         return payload.length + (flags.syn() ? 1u : 0u) + (flags.fin() ? 1u : 0u);
@@ -40,7 +40,7 @@ struct OutSegment {
     TcpFlags flags{};
     std::uint16_t window = 0; // already scaled down for the wire
     wire::TcpOptions options{};
-    std::uint8_t tos = 0;     // ECN codepoint for the IP header (ECT(0) on data when ECN is on)
+    std::uint8_t tos = 0;     // the IP header's TOS byte: its ECN field is ECT(0) on new data when ECN is on
     // Payload: `payload_length` bytes of `queue` starting at `payload_offset`
     // bytes past its first unacknowledged byte.
     const SendQueue* queue = nullptr;

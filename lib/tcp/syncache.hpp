@@ -46,6 +46,7 @@ struct SynRequest {
     bool wscale_ok = false;       // the SYN offered window scaling and we accept it
     bool sack_ok = false;
     bool ts_ok = false;
+    bool ecn_ok = false;          // an ECN-setup SYN we accept (ecn_accept_syn): ECE on our SYN-ACK
     std::uint8_t retransmits = 0; // SYN-ACKs resent on timeout
     Timer timer;                  // SYN-ACK retransmission
 

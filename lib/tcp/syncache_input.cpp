@@ -40,6 +40,9 @@ void TcpLayer::send_synack(const Listener& l, const SynAck& a) noexcept {
     out.seq = a.iss;
     out.ack = a.irs + 1;
     out.flags = tf::syn | tf::ack;
+    // ECE alone, on every SYN-ACK of an accepted ECN-setup SYN (Linux's
+    // tcp_ecn_make_synack); never ECT on a SYN-ACK (RFC 3168 6.1.1).
+    if (a.ecn) out.flags = out.flags | tf::ece;
     const std::uint8_t shift = our_window_scale(l.options, a.window_scale);
     out.options.mss = local_mss_;
     out.options.sack_permitted = a.sack;
@@ -52,7 +55,7 @@ void TcpLayer::send_synack(const Listener& l, const SynAck& a) noexcept {
 }
 
 void TcpLayer::send_request_synack(const SynRequest& r, TimeNs now) noexcept {
-    send_synack(*r.listener, SynAck{r.tuple, r.iss, r.irs, r.sack_ok, r.wscale_ok, r.ts_ok,
+    send_synack(*r.listener, SynAck{r.tuple, r.iss, r.irs, r.sack_ok, r.wscale_ok, r.ts_ok, r.ecn_ok,
                                     ts_clock(now) + timestamp_offset(r.iss), r.ts_recent});
     if (r.retransmits > 0) counters_.tcp_retransmitted_segments.add();
 }
@@ -166,6 +169,7 @@ void TcpLayer::input_request(SynRequest& r, InSegment& seg, TimeNs now) noexcept
     if (r.wscale_ok) syn.options.window_scale = r.peer_wscale;
     syn.options.sack_permitted = r.sack_ok;
     if (r.ts_ok) syn.options.timestamps = wire::TcpTimestamps{r.ts_recent, 0};
+    if (r.ecn_ok) syn.flags = syn.flags | tf::ece | tf::cwr;
     const SeqNum iss = r.iss;
     const std::uint32_t retransmits = r.retransmits;
     const TimeNs sent = r.synack_sent;
@@ -207,11 +211,15 @@ void TcpLayer::send_cookie(Listener& l, const InSegment& syn, TimeNs now) noexce
     a.timestamps = ts;
     a.sack = ts && l.options.sack && o.sack_permitted;
     a.window_scale = ts && l.options.window_scale && o.window_scale.has_value();
+    // ECN too rides in the TSval (Linux's cookie_init_timestamp): without
+    // timestamps a cookie connection goes without it.
+    a.ecn = ts && ecn_accept_syn(l.options.ecn, syn);
     if (ts) {
         SynCookies::Options opt;
         opt.window_scale = a.window_scale;
         opt.send_window_scale = a.window_scale ? *o.window_scale : 0;
         opt.sack = a.sack;
+        opt.ecn = a.ecn;
         a.ts_value = SynCookies::encode_timestamp(ts_clock(now), opt) + timestamp_offset(a.iss);
         a.ts_echo = o.timestamps->value;
     }
@@ -249,6 +257,8 @@ bool TcpLayer::input_cookie(Listener& l, InSegment& seg, TimeNs now) noexcept {
         const SynCookies::Options o = SynCookies::decode_timestamp(ts->echo_reply - timestamp_offset(iss));
         if (o.window_scale && l.options.window_scale) syn.options.window_scale = o.send_window_scale;
         syn.options.sack_permitted = o.sack && l.options.sack;
+        // cookie_ecn_ok: the bit says the SYN asked and we agreed.
+        if (o.ecn && l.options.ecn != EcnMode::off) syn.flags = syn.flags | tf::ece | tf::cwr;
         syn.options.timestamps = wire::TcpTimestamps{ts->value, 0};
     }
     counters_.tcp_syncookies_accepted.add();

@@ -8,6 +8,13 @@
 
 namespace lanetcp::tcp {
 
+// ECN (RFC 3168), as Linux's net.ipv4.tcp_ecn: the values are Linux's.
+enum class EcnMode : std::uint8_t {
+    off = 0,     // never: a SYN asking for ECN gets a SYN-ACK without ECE
+    request = 1, // ask on active opens, accept on passive ones
+    accept = 2,  // accept when the peer asks, never ask (Linux's default)
+};
+
 struct TcpConfig {
     std::uint32_t max_connections = 16384;   // control blocks per lcore, all states
     std::uint32_t chunk_pool = 262144;       // send-queue chunks per lcore
@@ -39,6 +46,7 @@ struct TcpConfig {
     bool sack = true;                        // offer and accept SACK (RFC 2018)
     bool window_scale = true;                // offer and accept window scaling (RFC 7323 2)
     bool timestamps = true;                  // offer and accept timestamps (RFC 7323 3)
+    EcnMode ecn = EcnMode::accept;           // net.ipv4.tcp_ecn (lib/tcp/ecn.hpp)
     // RFC 5961 7: challenge ACKs per second per lcore, on average; each
     // second's budget is drawn from [limit/2, limit*3/2) (Linux after
     // CVE-2016-5696), so that it cannot be counted off-path.
@@ -83,11 +91,15 @@ struct ConnectionOptions {
     std::uint32_t keepalive_count = 9;
     TimeNs user_timeout = 0; // TCP_USER_TIMEOUT; Connection::set_user_timeout changes it later
     cc::Algorithm congestion_control = cc::Algorithm::cubic; // Connection::set_congestion_control changes it later
+    EcnMode ecn = EcnMode::accept; // whether a SYN asks for ECN, and whether a SYN asking gets it
 
     static ConnectionOptions from(const TcpConfig& c) noexcept {
-        return {c.send_buffer, c.receive_buffer, c.sack,           c.window_scale,       c.timestamps,
-                c.nodelay,     c.keepalive,      c.keepalive_idle, c.keepalive_interval, c.keepalive_count,
-                c.user_timeout, c.congestion_control};
+        ConnectionOptions o{c.send_buffer, c.receive_buffer, c.sack,           c.window_scale,       c.timestamps,
+                            c.nodelay,     c.keepalive,      c.keepalive_idle, c.keepalive_interval, c.keepalive_count,
+                            c.user_timeout};
+        o.congestion_control = c.congestion_control;
+        o.ecn = c.ecn;
+        return o;
     }
 };
 

@@ -187,6 +187,7 @@ void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNu
     r->sack_ok = l.options.sack && o.sack_permitted;
     r->ts_ok = l.options.timestamps && o.timestamps.has_value();
     r->ts_recent = r->ts_ok ? o.timestamps->value : 0;
+    r->ecn_ok = ecn_accept_syn(l.options.ecn, seg);
     counters_.tcp_passive_opens.add();
     send_request_synack(*r, now);
     timers_.arm(r->timer, now + config_.initial_rto);

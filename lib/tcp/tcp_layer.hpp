@@ -159,6 +159,7 @@ private:
         bool sack = false;
         bool window_scale = false;
         bool timestamps = false;
+        bool ecn = false; // an ECN-setup SYN-ACK (RFC 3168 6.1.1): ECE
         std::uint32_t ts_value = 0;
         std::uint32_t ts_echo = 0;
     };

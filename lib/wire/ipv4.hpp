@@ -21,6 +21,15 @@ inline constexpr std::uint8_t tcp = 6;
 inline constexpr std::uint8_t udp = 17;
 } // namespace ipproto
 
+// The ECN field, the low two bits of the old TOS byte (RFC 3168 5).
+namespace ecn {
+inline constexpr std::uint8_t not_ect = 0; // the sender does not do ECN
+inline constexpr std::uint8_t ect1 = 1;    // ECN-Capable Transport (1)
+inline constexpr std::uint8_t ect0 = 2;    // ECN-Capable Transport (0): what TCP sends (RFC 3168 6.1.2)
+inline constexpr std::uint8_t ce = 3;      // Congestion Experienced: set by a router instead of a drop
+inline constexpr std::uint8_t mask = 3;
+} // namespace ecn
+
 class Ipv4View {
 public:
     enum class Checksum : bool { skip, verify };
@@ -47,7 +56,7 @@ public:
     std::size_t header_length() const noexcept { return ihl_; }
     std::size_t total_length() const noexcept { return total_; }
     std::uint8_t tos() const noexcept { return p_[1]; }
-    std::uint8_t ecn() const noexcept { return p_[1] & 0x03u; }
+    std::uint8_t ecn() const noexcept { return p_[1] & ecn::mask; }
     std::uint16_t id() const noexcept { return load_be16(p_ + 4); }
     bool dont_fragment() const noexcept { return (p_[6] & 0x40u) != 0; }
     bool more_fragments() const noexcept { return (p_[6] & 0x20u) != 0; }

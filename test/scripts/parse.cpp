@@ -15,6 +15,8 @@ namespace {
 // Flag letters in header bit order (FIN = bit 0 ... CWR = bit 7); `.` is ACK.
 constexpr std::array<char, 8> kFlagLetters = {'F', 'S', 'R', 'P', '.', 'U', 'E', 'W'};
 constexpr std::uint8_t kAck = 0x10;
+// ECN codepoints by value (RFC 3168 5), as packetdrill names them.
+constexpr std::array<const char*, 4> kEcnNames = {"noecn", "ect1", "ect0", "ce"};
 
 std::vector<std::string> split(const std::string& s, const char* separators = " \t") {
     std::vector<std::string> out;
@@ -143,8 +145,23 @@ struct LineParser {
                 for (const auto& item : split(body, ",")) s.options.push_back(option(trim(item)));
             }
         }
-        const auto w = split(main);
-        if (w.size() < 2) fail("expected 'FLAGS SEQ:END(LEN) ...' after the direction");
+        auto w = split(main);
+        if (!w.empty() && w[0].front() == '[') {
+            const std::string& tok = w[0];
+            if (tok.back() != ']') fail("ECN codepoint '" + tok + "': expected '[noecn]', '[ect0]', '[ect1]' or '[ce]'");
+            const std::string name = tok.substr(1, tok.size() - 2);
+            if (name == "*") {
+                if (!outbound) fail("'[*]' (any ECN codepoint) only on '>' lines");
+                s.any_ecn = true;
+            } else {
+                const auto* p = std::find_if(kEcnNames.begin(), kEcnNames.end(), [&](const char* n) { return name == n; });
+                if (p == kEcnNames.end())
+                    fail("unknown ECN codepoint '" + tok + "' (noecn, ect0, ect1, ce, or * on '>' lines)");
+                s.ecn = static_cast<std::uint8_t>(p - kEcnNames.begin());
+            }
+            w.erase(w.begin());
+        }
+        if (w.size() < 2) fail("expected '[ECN] FLAGS SEQ:END(LEN) ...' after the direction");
         s.flags = flags(w[0]);
         const std::size_t colon = w[1].find(':'), open = w[1].find('('), close = w[1].find(')');
         if (colon == std::string::npos || open == std::string::npos || close != w[1].size() - 1 || open < colon)
@@ -270,6 +287,10 @@ std::string format_time(TimeNs t) {
 std::string format_segment(const SegmentSpec& s) {
     auto v = [](const Value& x) { return x.any ? std::string("*") : std::to_string(x.v); };
     std::ostringstream o;
+    if (s.any_ecn)
+        o << "[*] ";
+    else if (s.ecn != 0)
+        o << '[' << kEcnNames[s.ecn & 3u] << "] ";
     o << format_flags(s.flags) << ' ' << s.seq << ':' << s.end << '(' << s.len << ')';
     if (s.ack) o << " ack " << v(*s.ack);
     o << " win " << v(s.win);

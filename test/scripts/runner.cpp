@@ -81,6 +81,11 @@ void apply(TcpConfig& c, std::uint32_t& peer_isn, const Setting& s, const std::s
     else if (k == "syn_backlog") u32(c.syn_backlog);
     else if (k == "syncache_entries") u32(c.syncache_entries);
     else if (k == "syncookies") flag(c.syncookies);
+    else if (k == "ecn") {
+        const std::uint64_t v = number();
+        if (v > 2) fail("config ecn: expected 0, 1 or 2 (as net.ipv4.tcp_ecn)");
+        c.ecn = static_cast<tcp::EcnMode>(v);
+    }
     else if (k == "peer_isn") u32(peer_isn);
     else fail("unknown config key '" + k + "'");
 }
@@ -153,6 +158,7 @@ std::vector<std::uint8_t> encode_options(const std::vector<OptionItem>& items, s
 
 std::string mismatch(const SegmentSpec& want, const SegmentSpec& got) {
     auto differs = [](const Value& w, const Value& g) { return !w.any && w.v != g.v; };
+    if (!want.any_ecn && want.ecn != got.ecn) return "ECN codepoint differs";
     if (want.flags != got.flags) return "flags differ";
     if (want.seq != got.seq || want.len != got.len) return "sequence numbers differ";
     if (want.ack && differs(*want.ack, *got.ack)) return "ack differs";
@@ -252,6 +258,7 @@ SegmentSpec Runner::relative(const Stamped& st) const {
     const SentSegment& s = st.seg;
     SegmentSpec r;
     r.flags = s.flags.bits;
+    r.ecn = s.tos & wire::ecn::mask;
     r.seq = s.seq.raw() - st.iss;
     r.len = static_cast<std::uint32_t>(s.payload.size());
     r.end = r.seq + r.len;
@@ -333,6 +340,7 @@ void Runner::inject(const SegmentSpec& sp) {
     InSegment in = fake::make_segment(t, SeqNum{peer_isn_ + sp.seq}, SeqNum{sp.ack ? iss_ + sp.ack->v : 0},
                                       TcpFlags{sp.flags}, static_cast<std::uint16_t>(sp.win.v), payload);
     in.options = parsed.value;
+    in.ecn = sp.ecn;
     if (verbose_) std::cout << "    " << format_time(clock_) << " < " << format_segment(sp) << "\n";
     tcp().input(in, clock_);
 }

@@ -34,6 +34,11 @@ struct OptionItem {
 
 // `FLAGS SEQ:END(LEN) [ack N] win N [<options>]`, numbers relative (see doc).
 struct SegmentSpec {
+    // The IP header's ECN codepoint (RFC 3168 5), written as packetdrill
+    // does before the flags: `[noecn]` (the default), `[ect0]`, `[ect1]`,
+    // `[ce]`; `[*]` on `>` lines accepts any.
+    std::uint8_t ecn = 0;
+    bool any_ecn = false;
     std::uint8_t flags = 0;
     std::uint32_t seq = 0;
     std::uint32_t end = 0;

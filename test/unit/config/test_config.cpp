@@ -151,6 +151,18 @@ TEST(ConfigToml, CongestionControlByName) {
                 HasSubstr("'tcp.congestion_control': expected a string"));
 }
 
+TEST(ConfigToml, ReadsEcnAsLinuxTcpEcn) {
+    EXPECT_EQ(from_toml("").tcp.ecn, tcp::EcnMode::accept) << "Linux's default net.ipv4.tcp_ecn = 2";
+    EXPECT_EQ(from_toml("[tcp]\necn = 0\n").tcp.ecn, tcp::EcnMode::off);
+    EXPECT_EQ(from_toml("[tcp]\necn = 1\n").tcp.ecn, tcp::EcnMode::request);
+    EXPECT_EQ(from_toml("[tcp]\necn = 2\n").tcp.ecn, tcp::EcnMode::accept);
+    EXPECT_EQ(tcp::ConnectionOptions::from(from_toml("[tcp]\necn = 1\n").tcp).ecn, tcp::EcnMode::request)
+        << "connections take the setting";
+    EXPECT_THROW(from_toml("[tcp]\necn = 3\n"), std::exception);
+    EXPECT_THROW(from_toml("[tcp]\necn = -1\n"), std::exception);
+    EXPECT_THROW(from_toml("[tcp]\necn = true\n"), std::exception);
+}
+
 TEST(ConfigToml, EmptyFileKeepsDefaults) {
     Config c = from_toml("");
     EXPECT_FALSE(c.interface.address);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tcp/send_queue.hpp"
+#include "wire/ipv4.hpp"
 
 namespace lanetcp::tcp {
 
@@ -93,6 +94,7 @@ InSegment to_input(const SentSegment& s) {
     const FourTuple reversed{s.tuple.remote_ip, s.tuple.local_ip, s.tuple.remote_port, s.tuple.local_port};
     InSegment in = make_segment(reversed, s.seq, s.ack, s.flags, s.window, s.payload);
     in.options = s.options;
+    in.ecn = s.tos & wire::ecn::mask; // as sent: no router on this wire marks CE
     return in;
 }
 

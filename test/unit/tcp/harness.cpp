@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "wire/ipv4.hpp"
+
 namespace lanetcp::tcp::test {
 
 TcpConfig test_config() {
@@ -245,7 +247,6 @@ void Pair::impair(const impair::Spec& a_to_b, const impair::Spec& b_to_a) {
 void Pair::deliver_one(Node& to, const SentSegment& s) {
     if (log_all) log.push_back(s);
     InSegment in = fake::to_input(s);
-    in.ecn_ce = (s.tos & 3u) == 3u;
     to.tcp->input(in, now);
     ++delivered;
 }
@@ -262,6 +263,10 @@ void Pair::deliver(Node& to, std::vector<SentSegment>& batch, bool from_a) {
             ++delayed;
             later.push_back(std::move(s));
             continue;
+        }
+        if (f == Fate::mark_ce && (s.tos & wire::ecn::mask) != wire::ecn::not_ect) {
+            s.tos |= wire::ecn::ce;
+            ++marked;
         }
         deliver_one(to, s);
     }

@@ -155,7 +155,9 @@ struct WireSegment {
 // direction on the manual clock: same seed, same fates, same run.
 class Pair {
 public:
-    enum class Fate { deliver, drop, delay };
+    // mark_ce: delivered, with CE in place of an ECT codepoint (a router
+    // marking instead of dropping, RFC 3168 5); a not-ECT segment as is.
+    enum class Fate { deliver, drop, delay, mark_ce };
     using Filter = std::function<Fate(const SentSegment&, bool from_a)>;
     using ImpairedLink = impair::Link<WireSegment>;
 
@@ -186,6 +188,7 @@ public:
     std::uint64_t dropped = 0;
     std::uint64_t delayed = 0;
     std::uint64_t corrupted_discarded = 0; // impaired wire: corrupted segments the receiver's checksum caught
+    std::uint64_t marked = 0;
     std::vector<SentSegment> log; // every segment that went over the wire, when log_all
     bool log_all = false;
 
