@@ -42,6 +42,8 @@ Config stack_config(const char* address, const LoopbackConfig& lc) {
     c.tcp.max_connections = lc.max_connections;
     c.tcp.ephemeral_first = 1024;
     c.tcp.ephemeral_last = 65535;
+    c.tcp.congestion_control = lc.congestion_control;
+    c.tcp.ecn = lc.ecn;
     return c;
 }
 

@@ -9,6 +9,7 @@
 
 #include "impair/spec.hpp"
 #include "perf/results.hpp"
+#include "tcp/tcp_config.hpp"
 #include "util/clock.hpp"
 
 namespace lanetcp::perf {
@@ -26,6 +27,9 @@ struct LoopbackConfig {
     // direction's seed is derived from spec.seed. With corruption on, both
     // stacks compute and check TCP checksums, as on a NIC.
     impair::Spec impair{};
+    // Both stacks' (from --congestion-control / --config).
+    tcp::cc::Algorithm congestion_control = tcp::cc::Algorithm::cubic;
+    tcp::EcnMode ecn = tcp::EcnMode::accept;
 };
 
 struct LoopbackOutcome {

@@ -113,6 +113,8 @@ int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const
         if (mtu_given) lc.mtu = cl.config.interface.mtu;
         if (port_given) lc.port = cl.config.app.port;
         lc.impair = impairment;
+        lc.congestion_control = cl.config.tcp.congestion_control; // --congestion-control, tcp.congestion_control
+        lc.ecn = cl.config.tcp.ecn;
         const LoopbackOutcome out = run_loopback(options, lc);
         fmt::print("{}\n", format_summary(out.results));
         if (!out.impairment.empty()) fmt::print("{}\n", out.impairment);

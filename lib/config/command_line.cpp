@@ -53,6 +53,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
     std::optional<double> stats_interval, duration;
     std::vector<std::string> arp_static;
     std::optional<std::string> stats_json;
+    std::optional<std::string> congestion_control;
     app.add_option("--config", config_file, "TOML configuration file (see config/)");
     app.add_option("--ip", ip, "Our address and prefix, e.g. 10.9.0.2/24");
     app.add_option("--gateway", gateway, "Default gateway, e.g. 10.9.0.1");
@@ -66,6 +67,8 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
         ->check(CLI::Range(0.0, 365.0 * 86400));
     app.add_option("--stats-json", stats_json, "Write the final counters to FILE as JSON");
     app.add_option("--arp-static", arp_static, "Static ARP entry IP=MAC (repeatable)");
+    app.add_option("--congestion-control", congestion_control,
+                   "Congestion control for every connection: cubic (default), newreno or dctcp");
     if (add_flags) add_flags(app);
 
     if (split == argc) {
@@ -106,6 +109,8 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
     if (duration) c.engine.duration_s = *duration;
     if (stats_json) c.engine.stats_json = *stats_json;
     for (const auto& s : arp_static) c.arp.static_entries.push_back(parse_static_arp(s));
+    if (congestion_control)
+        c.tcp.congestion_control = parse_congestion_control("--congestion-control", *congestion_control);
 
     if (!eal_from_command_line)
         for (const auto& a : c.eal.args) out.eal_args.push_back(a);

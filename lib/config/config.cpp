@@ -207,14 +207,8 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     if (c.ephemeral_first > c.ephemeral_last)
         r.fail("ephemeral_first", "must not be above tcp.ephemeral_last");
     if (auto text = r.string("congestion_control")) {
-        auto algorithm = tcp::cc::parse_algorithm(*text);
-        if (!algorithm) {
-            std::string known;
-            for (std::size_t i = 0; i < tcp::cc::kAlgorithmCount; ++i)
-                known += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", tcp::cc::name(static_cast<tcp::cc::Algorithm>(i)));
-            r.fail("congestion_control", fmt::format("unknown algorithm \"{}\"; expected one of {}", *text, known));
-        }
-        c.congestion_control = *algorithm;
+        const std::string what = fmt::format("{}: '{}'", r.origin(), r.name("congestion_control"));
+        c.congestion_control = parse_congestion_control(what, *text);
     }
 }
 
@@ -230,6 +224,14 @@ void read_eal(Reader& r, EalConfig& c) {
 }
 
 } // namespace
+
+tcp::cc::Algorithm parse_congestion_control(std::string_view what, std::string_view text) {
+    if (auto algorithm = tcp::cc::parse_algorithm(text)) return *algorithm;
+    std::string known;
+    for (std::size_t i = 0; i < tcp::cc::kAlgorithmCount; ++i)
+        known += fmt::format("{}\"{}\"", i == 0 ? "" : ", ", tcp::cc::name(static_cast<tcp::cc::Algorithm>(i)));
+    throw ConfigError(fmt::format("{}: unknown algorithm \"{}\"; expected one of {}", what, text, known));
+}
 
 void load_config_text(std::string_view text, const std::string& origin, Config& config) {
     toml::table doc;

@@ -80,4 +80,8 @@ void load_config_text(std::string_view text, const std::string& origin, Config& 
 // Checks what every app needs before DPDK starts; throws ConfigError.
 void validate(const Config& config);
 
+// A congestion-control module by name ("cubic"); otherwise throws ConfigError
+// "`what`: unknown algorithm ...; expected one of ..." .
+tcp::cc::Algorithm parse_congestion_control(std::string_view what, std::string_view text);
+
 } // namespace lanetcp

@@ -40,10 +40,12 @@ std::uint64_t Cubic::w_cubic(std::int64_t ms, std::uint32_t mss) const noexcept 
 }
 
 void Cubic::init(Window& w, TimeNs) noexcept {
-    s_ = State{};
-    saved_ = State{};
+    s_ = Curve{};
+    saved_ = Curve{};
+    hystart_ = HyStart{};
+    saved_hystart_ = HyStart::Phase::off;
     // HyStart++ for the initial slow start only (RFC 9406 4.2).
-    if (w.ssthresh == kInfiniteSsthresh) s_.hystart.start();
+    if (w.ssthresh == kInfiniteSsthresh) hystart_.start();
 }
 
 void Cubic::begin_epoch(const Window& w, TimeNs now) noexcept {
@@ -64,7 +66,7 @@ void Cubic::begin_epoch(const Window& w, TimeNs now) noexcept {
         // K^3 = (W_max - cwnd_epoch) / C in segments and s^3; in ms^3:
         // (bytes / mss) / 0.4 * 10^9 = bytes * 2.5e9 / mss (below 2^62).
         const std::uint64_t diff = s_.w_max - w.cwnd;
-        s_.k_ms = static_cast<std::int64_t>(icbrt(diff * 2'500'000'000ull / w.mss));
+        s_.k_ms = static_cast<std::int32_t>(icbrt(diff * 2'500'000'000ull / w.mss)); // below 1.4e6 ms
         s_.origin = s_.w_max;
     }
 }
@@ -80,8 +82,8 @@ void Cubic::on_ack(Window& w, const AckEvent& e) noexcept {
     }
     std::uint32_t acked = e.acked;
     if (w.in_slow_start()) {
-        if (s_.hystart.active()) {
-            s_.hystart.on_ack(w, e);
+        if (hystart_.active()) {
+            hystart_.on_ack(w, e);
             acked = 0;
         } else {
             // Later slow starts (after a timeout) are RFC 5681's, with
@@ -89,7 +91,7 @@ void Cubic::on_ack(Window& w, const AckEvent& e) noexcept {
             acked = slow_start(w, acked, NewReno::kSlowStartLimit);
         }
     } else {
-        s_.hystart.stop();
+        hystart_.stop();
     }
     if (acked > 0 && !w.in_slow_start()) congestion_avoidance(w, e, acked);
     s_.last_ack = e.now;
@@ -120,15 +122,16 @@ void Cubic::congestion_avoidance(Window& w, const AckEvent& e, std::uint32_t ack
     // byte acknowledged moves cwnd (target - cwnd) / cwnd bytes.
     const std::int64_t rtt_ms = to_ms(e.srtt > 0 ? e.srtt : e.rtt);
     const std::uint64_t target = std::clamp<std::uint64_t>(w_cubic(t_ms + rtt_ms, w.mss), cwnd, cwnd + cwnd / 2);
-    s_.cubic_counted += (target - cwnd) * acked;
-    const std::uint64_t grow = s_.cubic_counted / cwnd;
-    s_.cubic_counted -= grow * cwnd;
+    const std::uint64_t counted = s_.cubic_counted + (target - cwnd) * acked;
+    const std::uint64_t grow = counted / cwnd;
+    s_.cubic_counted = static_cast<std::uint32_t>(counted - grow * cwnd); // below cwnd
     w.set_cwnd(cwnd + grow);
 }
 
 void Cubic::reduce(Window& w) noexcept {
     // RFC 9438 4.6 and 4.7.
     saved_ = s_;
+    saved_hystart_ = hystart_.phase();
     const std::uint32_t cwnd = w.cwnd;
     if (kFastConvergence && cwnd < s_.w_max)
         s_.w_max = static_cast<std::uint32_t>(std::uint64_t{cwnd} * kFastConvergenceNum / kFastConvergenceDen);
@@ -137,7 +140,7 @@ void Cubic::reduce(Window& w) noexcept {
     s_.cwnd_prior = cwnd;
     w.ssthresh = w.at_least_two(std::uint64_t{cwnd} * kBetaNum / kBetaDen);
     s_.epoch_open = false;
-    s_.hystart.stop();
+    hystart_.stop();
 }
 
 void Cubic::on_loss(Window& w, std::uint32_t, TimeNs) noexcept {
@@ -160,6 +163,7 @@ void Cubic::on_rto(Window& w, std::uint32_t, TimeNs) noexcept {
 void Cubic::on_undo(Window&, TimeNs) noexcept {
     // The reduction was spurious: the curve before it stands.
     s_ = saved_;
+    hystart_.resume(saved_hystart_);
 }
 
 void Cubic::on_restart(Window&, TimeNs now) noexcept {
@@ -174,7 +178,7 @@ void Cubic::on_mss_change(std::uint32_t old_mss, std::uint32_t new_mss) noexcept
     auto scale = [&](std::uint32_t& v) {
         v = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{v} * new_mss / old_mss, kMaxCwnd));
     };
-    for (State* s : {&s_, &saved_}) {
+    for (Curve* s : {&s_, &saved_}) {
         scale(s->w_max);
         scale(s->cwnd_prior);
         scale(s->origin);

@@ -42,7 +42,7 @@ public:
     bool in_epoch() const noexcept { return s_.epoch_open; }
     TimeNs epoch_start() const noexcept { return s_.epoch_start; }
     std::uint32_t w_est() const noexcept { return s_.w_est; }
-    const HyStart& hystart() const noexcept { return s_.hystart; }
+    const HyStart& hystart() const noexcept { return hystart_; }
     // W_cubic at `ms` milliseconds into the epoch, in bytes (RFC 9438 eq. 1).
     std::uint64_t w_cubic(std::int64_t ms, std::uint32_t mss) const noexcept;
 
@@ -54,21 +54,23 @@ private:
     void reduce(Window& w) noexcept;
     void congestion_avoidance(Window& w, const AckEvent& e, std::uint32_t acked) noexcept;
 
-    struct State {
+    // The curve of the current epoch: what undo puts back.
+    struct Curve {
+        TimeNs epoch_start = 0;
+        TimeNs last_ack = 0;
+        std::uint64_t est_counted = 0; // W_est's fractional growth, in bytes * kAlphaDen
+        std::uint32_t cubic_counted = 0; // cwnd's fractional growth towards the target, in bytes * cwnd
         std::uint32_t w_max = 0;      // W_max: cwnd before the last reduction (bytes)
         std::uint32_t cwnd_prior = 0; // cwnd at the last reduction: W_est's alpha switches to 1 there
         std::uint32_t origin = 0;     // the plateau of the current curve: W_max, or cwnd_epoch if above it
-        std::int64_t k_ms = 0;
-        TimeNs epoch_start = 0;
-        TimeNs last_ack = 0;
         std::uint32_t w_est = 0;
-        std::uint64_t est_counted = 0; // W_est's fractional growth, in bytes * kAlphaDen
-        std::uint64_t cubic_counted = 0; // cwnd's fractional growth towards the target, in bytes * cwnd
+        std::int32_t k_ms = 0;
         bool epoch_open = false;
-        HyStart hystart;
     };
-    State s_;
-    State saved_; // at the last reduction, for undo
+    Curve s_;
+    Curve saved_; // at the last reduction, for undo
+    HyStart hystart_;
+    HyStart::Phase saved_hystart_ = HyStart::Phase::off;
 };
 
 } // namespace lanetcp::tcp::cc

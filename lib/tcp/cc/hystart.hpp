@@ -31,6 +31,8 @@ public:
     // a timeout, are standard).
     void start() noexcept;
     void stop() noexcept { phase_ = Phase::off; }
+    // Undo of a spurious loss: back to `phase`, with the rounds' RTTs as they were.
+    void resume(Phase phase) noexcept { phase_ = phase; }
     Phase phase() const noexcept { return phase_; }
     bool active() const noexcept { return phase_ != Phase::off; }
 

@@ -163,6 +163,14 @@ TEST(ConfigToml, ReadsEcnAsLinuxTcpEcn) {
     EXPECT_THROW(from_toml("[tcp]\necn = true\n"), std::exception);
 }
 
+TEST(ConfigCommandLine, CongestionControlFlag) {
+    EXPECT_EQ(parse({"--", "--congestion-control", "newreno"}).config.tcp.congestion_control,
+              tcp::cc::Algorithm::newreno);
+    EXPECT_EQ(parse({"--"}).config.tcp.congestion_control, tcp::cc::Algorithm::cubic);
+    EXPECT_THAT(parse_error({"--", "--congestion-control", "vegas"}),
+                HasSubstr("--congestion-control: unknown algorithm \"vegas\"; expected one of"));
+}
+
 TEST(ConfigToml, EmptyFileKeepsDefaults) {
     Config c = from_toml("");
     EXPECT_FALSE(c.interface.address);

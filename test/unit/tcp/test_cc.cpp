@@ -441,11 +441,14 @@ TEST(CcHyStart, RttFallingBackDuringCssResumesSlowStart) {
     EXPECT_EQ(d.cc.ssthresh(), cc::kInfiniteSsthresh);
 }
 
-TEST(CcHyStart, LossEndsIt) {
+TEST(CcHyStart, LossEndsItAndUndoResumesIt) {
     Driver d(Algorithm::cubic);
     d.round(10 * kMs);
     d.cc.on_loss(d.cc.cwnd(), d.now);
     EXPECT_FALSE(d.cc.module<cc::Cubic>()->hystart().active());
+    d.cc.undo(d.now);
+    EXPECT_EQ(d.cc.module<cc::Cubic>()->hystart().phase(), cc::HyStart::Phase::slow_start);
+    EXPECT_EQ(d.cc.ssthresh(), cc::kInfiniteSsthresh);
 }
 
 // ------------------------------------------------------------- DCTCP ----
