@@ -15,6 +15,8 @@ packages=(
   # demo and tests: a Linux peer in a network namespace
   iproute2 ethtool iputils-ping iputils-arping nftables tcpdump python3 python3-scapy libpcap-dev
   netcat-openbsd socat
+  # bench/plot_trace.py (doc/trace.md) and its test
+  python3-matplotlib
   # lanetcp-httpd's test
   curl wrk
 )

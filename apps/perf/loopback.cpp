@@ -17,6 +17,7 @@
 #include "stack/lcore.hpp"
 #include "stack/stack.hpp"
 #include "stack/stats.hpp"
+#include "stack/trace_file.hpp"
 
 namespace lanetcp::perf {
 
@@ -44,6 +45,7 @@ Config stack_config(const char* address, const LoopbackConfig& lc) {
     c.tcp.ephemeral_last = 65535;
     c.tcp.congestion_control = lc.congestion_control;
     c.tcp.ecn = lc.ecn;
+    c.tcp.trace_rows = lc.trace_rows;
     return c;
 }
 
@@ -183,6 +185,9 @@ LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig&
                                      impair::to_string(wire->impair_stats(false)),
                                      impair::to_string(wire->impair_stats(true)));
     }
+    if (!lc.trace_csv.empty())
+        out.trace_summary =
+            describe_trace_file(lc.trace_csv, write_trace_file(lc.trace_csv, {server_lcore.get(), client_lcore.get()}));
     client_lcore.reset();
     server_lcore.reset();
     // Before the ports go: the rx callbacks must not outlive them.

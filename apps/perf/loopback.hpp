@@ -30,6 +30,8 @@ struct LoopbackConfig {
     // Both stacks' (from --congestion-control / --config).
     tcp::cc::Algorithm congestion_control = tcp::cc::Algorithm::cubic;
     tcp::EcnMode ecn = tcp::EcnMode::accept;
+    std::uint32_t trace_rows = 0;         // tcp.trace_rows for both stacks
+    std::string trace_csv;                // both stacks' congestion traces, written at the end
 };
 
 struct LoopbackOutcome {
@@ -43,6 +45,7 @@ struct LoopbackOutcome {
     std::string impairment;               // what the impaired wire did, both ways ("" if not impaired)
     std::string server_counters;          // the stacks' counters at the end
     std::string client_counters;
+    std::string trace_summary;            // what was written to trace_csv
 };
 
 // Needs EAL up. Throws std::runtime_error when the stacks cannot be built.

@@ -115,11 +115,14 @@ int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const
         lc.impair = impairment;
         lc.congestion_control = cl.config.tcp.congestion_control; // --congestion-control, tcp.congestion_control
         lc.ecn = cl.config.tcp.ecn;
+        lc.trace_rows = cl.config.tcp.trace_rows;
+        lc.trace_csv = cl.config.engine.trace_csv;
         const LoopbackOutcome out = run_loopback(options, lc);
         fmt::print("{}\n", format_summary(out.results));
         if (!out.impairment.empty()) fmt::print("{}\n", out.impairment);
         fmt::print("server: accepted {} connection(s), received {} bytes, answered {} request(s), {} bad header(s)\n",
                    out.server_connections, out.server_bytes, out.server_requests, out.server_bad_headers);
+        if (!out.trace_summary.empty()) fmt::print("{}\n", out.trace_summary);
         if (show_counters)
             fmt::print("server stack counters:\n{}client stack counters:\n{}", out.server_counters, out.client_counters);
         nlohmann::json doc = to_json(out.results);
@@ -187,6 +190,11 @@ int main(int argc, char** argv) {
             std::FILE* f = std::fopen(cl.config.engine.stats_json.c_str(), "w");
             if (f == nullptr) throw ConfigError(fmt::format("--stats-json {}: {}", cl.config.engine.stats_json,
                                                             std::strerror(errno)));
+            std::fclose(f);
+        }
+        if (const auto& path = cl.config.engine.trace_csv; !path.empty()) {
+            std::FILE* f = std::fopen(path.c_str(), "w");
+            if (f == nullptr) throw ConfigError(fmt::format("--trace {}: {}", path, std::strerror(errno)));
             std::fclose(f);
         }
     } catch (const HelpRequested& h) {

@@ -52,7 +52,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
     std::optional<std::uint16_t> dpdk_port, mtu, port;
     std::optional<double> stats_interval, duration;
     std::vector<std::string> arp_static;
-    std::optional<std::string> stats_json;
+    std::optional<std::string> stats_json, trace_csv;
     std::optional<std::string> congestion_control;
     app.add_option("--config", config_file, "TOML configuration file (see config/)");
     app.add_option("--ip", ip, "Our address and prefix, e.g. 10.9.0.2/24");
@@ -66,6 +66,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
     app.add_option("--duration", duration, "Stop after S seconds (0: run until SIGINT/SIGTERM)")
         ->check(CLI::Range(0.0, 365.0 * 86400));
     app.add_option("--stats-json", stats_json, "Write the final counters to FILE as JSON");
+    app.add_option("--trace", trace_csv, "Record the congestion trace and write it to FILE as CSV at the end");
     app.add_option("--arp-static", arp_static, "Static ARP entry IP=MAC (repeatable)");
     app.add_option("--congestion-control", congestion_control,
                    "Congestion control for every connection: cubic (default), newreno or dctcp");
@@ -108,6 +109,8 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::string_vi
     if (stats_interval) c.engine.stats_interval_s = *stats_interval;
     if (duration) c.engine.duration_s = *duration;
     if (stats_json) c.engine.stats_json = *stats_json;
+    if (trace_csv) c.engine.trace_csv = *trace_csv;
+    if (!c.engine.trace_csv.empty() && c.tcp.trace_rows == 0) c.tcp.trace_rows = EngineConfig::kDefaultTraceRows;
     for (const auto& s : arp_static) c.arp.static_entries.push_back(parse_static_arp(s));
     if (congestion_control)
         c.tcp.congestion_control = parse_congestion_control("--congestion-control", *congestion_control);

@@ -158,6 +158,7 @@ void read_engine(Reader& r, EngineConfig& c) {
     r.number("stats_interval", c.stats_interval_s, 0, 86400);
     r.number("duration", c.duration_s, 0, 365.0 * 86400);
     if (auto path = r.string("stats_json")) c.stats_json = *path;
+    if (auto path = r.string("trace_csv")) c.trace_csv = *path;
 }
 
 void read_tcp(Reader& r, tcp::TcpConfig& c) {
@@ -191,6 +192,7 @@ void read_tcp(Reader& r, tcp::TcpConfig& c) {
     r.boolean("nodelay", c.nodelay);
     r.boolean("loss_probes", c.loss_probes);
     r.boolean("frto", c.frto);
+    r.integer("trace_rows", c.trace_rows, 0, 1 << 26);
     r.boolean("keepalive", c.keepalive);
     r.milliseconds("keepalive_idle_ms", c.keepalive_idle, 1000, 365LL * 86400 * 1000);
     r.milliseconds("keepalive_interval_ms", c.keepalive_interval, 100, 86400LL * 1000);

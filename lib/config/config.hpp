@@ -50,6 +50,10 @@ struct EngineConfig {
     double stats_interval_s = 0;  // 0: print only on exit
     double duration_s = 0;        // 0: run until SIGINT/SIGTERM
     std::string stats_json;       // file to write final counters to as JSON
+    // File to write the congestion trace to as CSV at the end (doc/trace.md);
+    // with tcp.trace_rows 0, the stack gives each lcore kDefaultTraceRows.
+    std::string trace_csv;
+    static constexpr std::uint32_t kDefaultTraceRows = 1u << 20;
 };
 
 struct AppConfig {

@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <vector>
 
 #include "stack/stats.hpp"
+#include "stack/trace_file.hpp"
 
 namespace lanetcp {
 
@@ -21,6 +23,11 @@ CommandLine parse_app_command_line(const char* name, int argc, char** argv, cons
         if (const auto& path = cl.config.engine.stats_json; !path.empty()) {
             std::FILE* f = std::fopen(path.c_str(), "w");
             if (f == nullptr) throw ConfigError(fmt::format("--stats-json {}: {}", path, std::strerror(errno)));
+            std::fclose(f);
+        }
+        if (const auto& path = cl.config.engine.trace_csv; !path.empty()) {
+            std::FILE* f = std::fopen(path.c_str(), "w");
+            if (f == nullptr) throw ConfigError(fmt::format("--trace {}: {}", path, std::strerror(errno)));
             std::fclose(f);
         }
         ok = true;
@@ -50,6 +57,11 @@ int run_stack_app(const char* name, const CommandLine& cl, const AppHooks& hooks
         if (hooks.start) hooks.start(stack);
         stack.run();
         if (hooks.finish) rc = hooks.finish(stack);
+        if (const auto& path = cl.config.engine.trace_csv; !path.empty()) {
+            std::vector<Lcore*> lcores;
+            stack.for_each_lcore([&](Lcore& lc) { lcores.push_back(&lc); });
+            fmt::print("{}\n", describe_trace_file(path, write_trace_file(path, lcores)));
+        }
         const unsigned leaked = stack.shutdown();
         fmt::print("lanetcp: stopped; final counters\n{}", stack.format_stats());
         if (const auto& path = cl.config.engine.stats_json; !path.empty()) {

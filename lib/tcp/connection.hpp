@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tcp/cc/congestion.hpp"
+#include "tcp/cc_trace.hpp"
 #include "tcp/chunk.hpp"
 #include "tcp/ecn.hpp"
 #include "tcp/rack.hpp"
@@ -268,6 +269,10 @@ private:
     // spurious and is undone.
     bool frto_ack(const AckInfo& a, TimeNs now) noexcept;
     void take_peer_options(const wire::TcpOptions& o, TimeNs now) noexcept;
+    // One row in the lcore's congestion trace (cc_trace.hpp) when it is on;
+    // otherwise one branch. Inline in tcp_layer.hpp.
+    void trace(TimeNs now, TraceEvent e) noexcept;
+    void record_trace(CcTrace& t, TimeNs now, TraceEvent e) const noexcept; // cc_trace.cpp
     void take_peer_syn(const InSegment& syn, TimeNs now) noexcept; // IRS, RCV.NXT, options, window
 
     // ---- ECN, RFC 3168 (ecn.cpp) ----
@@ -483,6 +488,7 @@ private:
     SeqNum rtt_seq_{};
     TimeNs rtt_start_ = 0;
     std::uint32_t retransmits_ = 0; // consecutive timeouts, for giving up
+    std::uint32_t total_retrans_ = 0; // segments retransmitted over the connection's life (the trace's)
     std::uint32_t backoff_ = 0;
     std::uint32_t persist_backoff_ = 0;
     std::uint32_t persist_probes_ = 0; // zero-window probes without an ACK in reply

@@ -406,8 +406,10 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
     // (Linux resets icsk_probes_out on every ACK), still backing off.
     persist_probes_ = 0;
 
-    if (seq_lt(a.prior_una, snd_.una) || new_sack || a.duplicate || a.dsack || rec_.phase != Phase::open)
+    if (seq_lt(a.prior_una, snd_.una) || new_sack || a.duplicate || a.dsack || rec_.phase != Phase::open) {
         ack_recovery(a, now);
+        trace(now, TraceEvent::ack);
+    }
     if (a.ece) ecn_on_ece(now);
 
     switch (state_) {

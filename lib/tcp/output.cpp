@@ -180,6 +180,7 @@ std::uint32_t Connection::transmit_data(SeqNum seq, std::uint32_t len, TimeNs no
     c.tcp_tx_bytes.add(len);
     if (seq_lt(seq, snd_.max)) {
         c.tcp_retransmitted_segments.add();
+        ++total_retrans_;
     } else if (!rtt_timing_) {
         // Time one new segment per round trip (Karn: never a retransmitted one).
         rtt_timing_ = true;

@@ -174,6 +174,7 @@ void Connection::enter_recovery(TimeNs now) noexcept {
         layer_->timers().arm(rtx_timer_, std::max(probe_armed_at_ + rtt_.backed_off(backoff_), now + kNsPerMs));
     }
     if (sack_ok_) detect_losses(now);
+    trace(now, TraceEvent::loss);
 }
 
 void Connection::end_episode(TimeNs now) noexcept {
@@ -182,6 +183,7 @@ void Connection::end_episode(TimeNs now) noexcept {
     rec_.lost = 0;
     rec_.dupacks = 0;
     rack_.recovery_ended();
+    trace(now, TraceEvent::recovery_exit);
 }
 
 void Connection::undo(Counter& reason, TimeNs now) noexcept {
@@ -196,6 +198,7 @@ void Connection::undo(Counter& reason, TimeNs now) noexcept {
     rec_.lost = 0;
     rec_.dupacks = 0;
     rack_.recovery_ended();
+    trace(now, TraceEvent::undo);
 }
 
 bool Connection::frto_ack(const AckInfo& a, TimeNs now) noexcept {
@@ -360,6 +363,7 @@ void Connection::on_reorder_timer(TimeNs now) noexcept {
         }
     }
     if (!rtx_timer_.armed()) arm_retransmission(now);
+    trace(now, TraceEvent::rack_timer);
 }
 
 void Connection::note_sent(SeqNum seq, std::uint32_t len, TimeNs now) noexcept {
@@ -391,6 +395,7 @@ void Connection::send_loss_probe(TimeNs now) noexcept {
     const std::uint32_t unsent = unsent_bytes();
     tlp_outstanding_ = true;
     layer_->counters().tcp_loss_probes.add();
+    trace(now, TraceEvent::tlp);
     if (unsent > 0 && peer_room > 0) {
         snd_.nxt += transmit_data(snd_.nxt, std::min(unsent, peer_room), now);
         if (seq_gt(snd_.nxt, snd_.max)) snd_.max = snd_.nxt;

@@ -65,6 +65,9 @@ struct TcpConfig {
     bool nodelay = false;                    // TCP_NODELAY for every connection
     bool loss_probes = true;                 // tail loss probes (RFC 8985 7), with SACK
     bool frto = true;                        // F-RTO (RFC 5682) after timeouts, with SACK (net.ipv4.tcp_frto)
+    // Rows in the lcore's congestion trace (cc_trace.hpp, doc/trace.md),
+    // 64 bytes each, allocated at start; 0: no trace.
+    std::uint32_t trace_rows = 0;
     // Keepalive (RFC 9293 3.8.4) for every connection; off, as on Linux.
     bool keepalive = false;
     TimeNs keepalive_idle = 7200 * kNsPerSec;    // net.ipv4.tcp_keepalive_time

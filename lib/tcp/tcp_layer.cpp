@@ -28,7 +28,8 @@ TcpLayer::TcpLayer(const TcpConfig& config, TcpOutput& output, Counters& counter
       table_(Table::bucket_traits(buckets_.data(), buckets_.size()), TupleHash{hasher_}),
       syncache_(config.syncache_entries, hasher_),
       now_(now),
-      challenge_budget_(key) {
+      challenge_budget_(key),
+      cc_trace_(config.trace_rows) {
     for (std::uint32_t i = 0; i < config.max_connections; ++i) free_.push_back(pool_[i]);
     memory_.configure(config.memory_pressure, config.memory_limit);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "netif/counters.hpp"
+#include "tcp/cc_trace.hpp"
 #include "tcp/connection.hpp"
 #include "tcp/isn.hpp"
 #include "tcp/rate_limit.hpp"
@@ -114,6 +115,8 @@ public:
     // After an application call outside a callback.
     void end_app_call(Connection& c) noexcept;
     TimeNs now() const noexcept { return now_; }
+    // The lcore's congestion trace (tcp.trace_rows rows; off when 0).
+    CcTrace& cc_trace() noexcept { return cc_trace_; }
 
     std::size_t connections() const noexcept { return table_.size(); }
     // Half-open passive connections: request entries in the syncache.
@@ -207,6 +210,13 @@ private:
     TimeNs now_ = 0;
     ChallengeAckBudget challenge_budget_;
     std::uint32_t orphans_ = 0;
+    CcTrace cc_trace_;
 };
+
+inline void Connection::trace(TimeNs now, TraceEvent e) noexcept {
+    CcTrace& t = layer_->cc_trace();
+    if (t.enabled()) [[unlikely]]
+        record_trace(t, now, e);
+}
 
 } // namespace lanetcp::tcp

@@ -146,6 +146,7 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
     }
     if (!rtx_timer_.armed()) arm_rto(now);
     clamp_rto_to_user_timeout(now);
+    trace(now, TraceEvent::rto);
 }
 
 void Connection::on_persist_timer(TimeNs now) noexcept {
@@ -192,6 +193,7 @@ void Connection::on_persist_timer(TimeNs now) noexcept {
     // Zero-window probe: an old sequence number makes the peer answer with
     // an ACK that carries its window (Linux's tcp_xmit_probe_skb).
     send_control(tf::ack, snd_.una - 1, now);
+    trace(now, TraceEvent::persist);
     ++persist_probes_;
     if (persist_backoff_ < 30) ++persist_backoff_;
     layer_->timers().arm(persist_timer_,

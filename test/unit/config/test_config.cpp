@@ -171,6 +171,31 @@ TEST(ConfigCommandLine, CongestionControlFlag) {
                 HasSubstr("--congestion-control: unknown algorithm \"vegas\"; expected one of"));
 }
 
+TEST(ConfigToml, ReadsTheCongestionTraceSettings) {
+    Config c = from_toml("[engine]\ntrace_csv = \"/tmp/t.csv\"\n[tcp]\ntrace_rows = 4096\n");
+    EXPECT_EQ(c.engine.trace_csv, "/tmp/t.csv");
+    EXPECT_EQ(c.tcp.trace_rows, 4096u);
+    EXPECT_EQ(from_toml("").tcp.trace_rows, 0u) << "off by default";
+    EXPECT_EQ(from_toml("").engine.trace_csv, "");
+    EXPECT_THAT(toml_error("[tcp]\ntrace_rows = -1\n"), HasSubstr("'tcp.trace_rows'"));
+    EXPECT_THAT(toml_error("[tcp]\ntrace_rows = 100000000\n"), HasSubstr("'tcp.trace_rows'"));
+}
+
+TEST(CommandLine, TraceFlagSwitchesTheTraceOn) {
+    // --trace alone: the default ring size; with tcp.trace_rows set, that size.
+    CommandLine cl = parse({"--", "--trace", "/tmp/x.csv"});
+    EXPECT_EQ(cl.config.engine.trace_csv, "/tmp/x.csv");
+    EXPECT_EQ(cl.config.tcp.trace_rows, EngineConfig::kDefaultTraceRows);
+    EXPECT_EQ(parse({"--"}).config.tcp.trace_rows, 0u);
+    std::string path = ::testing::TempDir() + "lanetcp_trace_test.toml";
+    {
+        std::ofstream f(path);
+        f << "[tcp]\ntrace_rows = 128\n";
+    }
+    EXPECT_EQ(parse({"--", "--config", path, "--trace", "/tmp/x.csv"}).config.tcp.trace_rows, 128u);
+    std::remove(path.c_str());
+}
+
 TEST(ConfigToml, EmptyFileKeepsDefaults) {
     Config c = from_toml("");
     EXPECT_FALSE(c.interface.address);
