@@ -265,6 +265,9 @@ private:
     }
     // Records a transmission of [seq, seq + len) for RACK and PRR.
     void note_sent(SeqNum seq, std::uint32_t len, TimeNs now) noexcept;
+    // Where RACK looks for losses: all that was sent; after a timeout only
+    // what was sent again (push() goes over the rest from SND.NXT anyway).
+    SeqNum loss_scan_end() const noexcept { return rec_.phase == Phase::loss ? snd_.nxt : snd_.max; }
     // F-RTO's steps on an ACK after a timeout; true: the timeout was
     // spurious and is undone.
     bool frto_ack(const AckInfo& a, TimeNs now) noexcept;
@@ -472,7 +475,8 @@ private:
         // Undo (RFC 3708 by D-SACK, RFC 3522 by timestamps).
         SeqNum undo_marker{};            // SND.UNA when the episode began
         std::int32_t undo_retrans = 0;   // retransmissions no D-SACK has shown spurious yet
-        std::uint32_t retrans_tsval = 0; // our TSval on the episode's first retransmission; 0: none
+        std::uint32_t retrans_tsval = 0; // our TSval on the episode's first retransmission
+        bool retrans_timed = false;      // retrans_tsval is set
         // F-RTO (RFC 5682 3): after a timeout, new data instead of going back,
         // to see whether the originals were only late.
         enum class Frto : std::uint8_t { off, after_rto, new_data_sent } frto = Frto::off;
@@ -484,6 +488,8 @@ private:
 
     // RTT (RFC 6298) and retransmission.
     RttEstimator rtt_;
+    std::uint32_t last_resent_tsval_ = 0; // our TSval on the latest retransmission
+    bool resent_timed_ = false;           // last_resent_tsval_ is set
     bool rtt_timing_ = false;
     SeqNum rtt_seq_{};
     TimeNs rtt_start_ = 0;

@@ -462,9 +462,15 @@ void Connection::on_new_ack(SeqNum ack, TimeNs now, AckInfo& a) noexcept {
     } else if (a.ts_echo != 0) {
         // RFC 7323 4.1: the echoed timestamp times a round trip even across
         // retransmissions (no Karn ambiguity); 1 ms resolution, so only
-        // when no segment was being timed more finely.
+        // when no segment was being timed more finely. Not an echo older
+        // than our latest retransmission: the receiver echoes what last
+        // moved its window, and a duplicate it drops (the original arrived,
+        // its ACKs were lost) does not; timing from an earlier sending would
+        // fold the timeouts waited into the RTT, and each RTO would grow.
         const std::uint32_t ms = ts_value(now) - a.ts_echo;
-        if (ms < 0x7fffffffu) {
+        const bool before_retransmission =
+            resent_timed_ && static_cast<std::int32_t>(a.ts_echo - last_resent_tsval_) < 0;
+        if (ms < 0x7fffffffu && !before_retransmission) {
             a.rtt = static_cast<TimeNs>(ms) * kNsPerMs;
             rtt_.sample(a.rtt);
             sampled = true;

@@ -28,8 +28,12 @@ void Rack::reset() noexcept { *this = Rack{}; }
 
 void Rack::sent_new(SeqNum end, TimeNs now) noexcept {
     const Stamp t = stamp(now);
-    if (mark_count_ > 0 && marks_[mark_count_ - 1].t == t) {
-        marks_[mark_count_ - 1].end = end; // the same burst
+    const std::uint32_t order = ++sends_;
+    // The same burst: the same microsecond and nothing resent in between
+    // (else the burst's first bytes would seem sent after that retransmission).
+    if (mark_count_ > 0 && marks_[mark_count_ - 1].t == t && marks_[mark_count_ - 1].order + 1 == order) {
+        marks_[mark_count_ - 1].end = end;
+        marks_[mark_count_ - 1].order = order;
         return;
     }
     if (mark_count_ == kMarks) {
@@ -46,15 +50,17 @@ void Rack::sent_new(SeqNum end, TimeNs now) noexcept {
         std::copy(marks_.begin() + best + 1, marks_.begin() + mark_count_, marks_.begin() + best);
         --mark_count_;
     }
-    marks_[mark_count_++] = Mark{end, t};
+    marks_[mark_count_++] = Mark{end, t, order};
 }
 
 void Rack::sent_again(SeqNum start, SeqNum end, TimeNs now) noexcept {
     const Stamp t = stamp(now);
+    const std::uint32_t order = ++sends_;
     if (rxt_count_ > 0) {
         Retransmission& last = rxts_[rxt_count_ - 1];
-        if (last.t == t && last.end == start) { // resent back to back, as after a timeout
+        if (last.t == t && last.end == start && last.order + 1 == order) { // back to back, as after a timeout
             last.end = end;
+            last.order = order;
             return;
         }
     }
@@ -62,7 +68,7 @@ void Rack::sent_again(SeqNum start, SeqNum end, TimeNs now) noexcept {
         std::copy(rxts_.begin() + 1, rxts_.end(), rxts_.begin());
         --rxt_count_;
     }
-    rxts_[rxt_count_++] = Retransmission{start, end, t};
+    rxts_[rxt_count_++] = Retransmission{start, end, t, order};
 }
 
 void Rack::acked_to(SeqNum una) noexcept {
@@ -85,16 +91,16 @@ bool Rack::retransmitted(SeqNum start, SeqNum end) const noexcept {
     return false;
 }
 
-Rack::Stamp Rack::sent_time(SeqNum seq, SeqNum& end, bool& retransmission) const noexcept {
+bool Rack::sent_time(SeqNum seq, Stamp& t, std::uint32_t& order, SeqNum& end, bool& retransmission) const noexcept {
     SeqNum limit = seq + (1u << 30);
     bool found = false;
-    Stamp t = 0;
     for (std::size_t i = rxt_count_; i-- > 0;) { // newest first: the latest sending counts
         const Retransmission& r = rxts_[i];
         if (seq_leq(r.start, seq) && seq_lt(seq, r.end)) {
             if (!found) {
                 found = true;
                 t = r.t;
+                order = r.order;
                 limit = seq_min(limit, r.end);
             }
         } else if (seq_gt(r.start, seq)) {
@@ -106,16 +112,17 @@ Rack::Stamp Rack::sent_time(SeqNum seq, SeqNum& end, bool& retransmission) const
         std::size_t i = 0;
         while (i < mark_count_ && seq_leq(marks_[i].end, seq)) ++i;
         if (i == mark_count_) {
-            // Not in the log (it cannot be sent data): never "sent before".
-            retransmission = true;
+            // Not in the log: the SYN, or a FIN, or bytes sent before the
+            // log began. No sending time to learn from or judge by.
             end = limit;
-            return xmit_ts_;
+            return false;
         }
         t = marks_[i].t;
+        order = marks_[i].order;
         limit = seq_min(limit, marks_[i].end);
     }
     end = limit;
-    return t;
+    return true;
 }
 
 void Rack::delivered(SeqNum start, SeqNum end, TimeNs now, SeqNum fack) noexcept {
@@ -123,8 +130,14 @@ void Rack::delivered(SeqNum start, SeqNum end, TimeNs now, SeqNum fack) noexcept
     while (seq_lt(seq, end)) {
         SeqNum piece_end;
         bool rxt;
-        const Stamp t = sent_time(seq, piece_end, rxt);
+        Stamp t = 0;
+        std::uint32_t order = 0;
+        const bool known = sent_time(seq, t, order, piece_end, rxt);
         piece_end = seq_min(piece_end, end);
+        if (!known) { // the ACK of our SYN: nothing to learn (a stamp of 0 would look recent)
+            seq = piece_end;
+            continue;
+        }
         // 6.2 step 2: a retransmitted segment acknowledged sooner than a
         // round trip after its retransmission was the original arriving:
         // its time says nothing.
@@ -135,9 +148,10 @@ void Rack::delivered(SeqNum start, SeqNum end, TimeNs now, SeqNum fack) noexcept
         // Step 3: delivered below what was delivered already, never resent:
         // the network reorders.
         if (!rxt && seq_lt(seq, fack)) reord_ = true;
-        if (!have_xmit_ || stamp_diff(t, xmit_ts_) > 0 || (t == xmit_ts_ && seq_gt(piece_end, end_seq_))) {
+        if (!have_xmit_ || stamp_diff(t, xmit_ts_) > 0 || (t == xmit_ts_ && (order > xmit_order_ || (order == xmit_order_ && seq_gt(piece_end, end_seq_))))) {
             have_xmit_ = true;
             xmit_ts_ = t;
+            xmit_order_ = order;
             end_seq_ = piece_end;
             rtt_ = static_cast<TimeNs>(std::max<std::int64_t>(elapsed(t, now), 0));
         }
@@ -164,15 +178,16 @@ TimeNs Rack::reo_wnd(bool in_recovery, TimeNs srtt) const noexcept {
     return std::min<TimeNs>(reo_wnd_mult_ * min_rtt_ / 4, srtt);
 }
 
-bool Rack::piece_lost(Stamp t, bool retransmission, SeqNum seq, TimeNs now, TimeNs reo_wnd,
+bool Rack::piece_lost(Stamp t, std::uint32_t order, SeqNum seq, TimeNs now, TimeNs reo_wnd,
                       TimeNs& wait) const noexcept {
     wait = 0;
     if (!have_xmit_) return false;
     const std::int32_t d = stamp_diff(t, xmit_ts_);
-    // Sent before the latest delivered segment: by time, or in the same
-    // burst at a lower sequence number (a retransmission only strictly
-    // before, or one resent at once would count as lost again).
-    const bool before = d < 0 || (d == 0 && !retransmission && seq_lt(seq, end_seq_));
+    // Sent before the latest delivered segment: by time; in the same
+    // microsecond by the order of sending; in one mark (a burst sent in
+    // order) by sequence number.
+    const bool before =
+        d < 0 || (d == 0 && (order < xmit_order_ || (order == xmit_order_ && seq_lt(seq, end_seq_))));
     if (!before) return false;
     const std::int64_t remaining = static_cast<std::int64_t>(rtt_ + reo_wnd) - elapsed(t, now);
     if (remaining <= 0) return true;
@@ -199,10 +214,12 @@ Rack::Scan Rack::scan(const SackScoreboard& sb, SeqNum una, SeqNum max, TimeNs n
         for (SeqNum seq = a; seq_lt(seq, b);) {
             SeqNum piece_end;
             bool rxt;
-            const Stamp t = sent_time(seq, piece_end, rxt);
+            Stamp t = 0;
+            std::uint32_t order = 0;
+            const bool known = sent_time(seq, t, order, piece_end, rxt);
             piece_end = seq_min(piece_end, b);
-            TimeNs wait;
-            if (piece_lost(t, rxt, seq, now, reo_wnd, wait))
+            TimeNs wait = 0;
+            if (known && piece_lost(t, order, seq, now, reo_wnd, wait))
                 s.lost_bytes += static_cast<std::uint32_t>(seq_diff(piece_end, seq));
             else if (wait > 0 && (s.wait == 0 || wait < s.wait))
                 s.wait = wait;
@@ -221,10 +238,12 @@ bool Rack::next_lost(const SackScoreboard& sb, SeqNum from, SeqNum max, TimeNs n
         for (SeqNum seq = a; seq_lt(seq, b);) {
             SeqNum piece_end;
             bool rxt;
-            const Stamp t = sent_time(seq, piece_end, rxt);
+            Stamp t = 0;
+            std::uint32_t order = 0;
+            const bool known = sent_time(seq, t, order, piece_end, rxt);
             piece_end = seq_min(piece_end, b);
-            TimeNs wait;
-            if (piece_lost(t, rxt, seq, now, reo_wnd, wait)) {
+            TimeNs wait = 0;
+            if (known && piece_lost(t, order, seq, now, reo_wnd, wait)) {
                 start = seq;
                 end = piece_end;
                 found = true;

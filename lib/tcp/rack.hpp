@@ -45,9 +45,11 @@ public:
     bool has_retransmissions() const noexcept { return rxt_count_ > 0; }
     // Whether any byte of [start, end) was retransmitted (and is remembered so).
     bool retransmitted(wire::SeqNum start, wire::SeqNum end) const noexcept;
-    // When byte `seq` last left; `end`: where that time stops applying.
-    // `retransmission`: the time is a retransmission's.
-    Stamp sent_time(wire::SeqNum seq, wire::SeqNum& end, bool& retransmission) const noexcept;
+    // When byte `seq` last left (`t`); `end`: where that time stops
+    // applying; `retransmission`: the time is a retransmission's. False:
+    // not in the log (the SYN, bytes sent before it began), up to `end`.
+    bool sent_time(wire::SeqNum seq, Stamp& t, std::uint32_t& order, wire::SeqNum& end,
+                   bool& retransmission) const noexcept;
 
     // ---- what was delivered (RFC 8985 6.2 steps 1-3) ----
     // [start, end) newly acknowledged or SACKed by one ACK; `fack`: the
@@ -83,17 +85,22 @@ public:
                    wire::SeqNum& start, wire::SeqNum& end) const noexcept;
 
 private:
+    // `order` counts transmissions: it orders sendings within one
+    // microsecond (a burst, or a simulation where time stands still), as
+    // Linux's tcp_rack_sent_after does with nanoseconds and sequence numbers.
     struct Mark {
         wire::SeqNum end;
         Stamp t;
+        std::uint32_t order;
     };
     struct Retransmission {
         wire::SeqNum start, end;
         Stamp t;
+        std::uint32_t order;
     };
     // Lost (true), or when it will be if it was sent before the latest
     // delivered segment (`wait` > 0); neither: `wait` = 0.
-    bool piece_lost(Stamp t, bool retransmission, wire::SeqNum seq, TimeNs now, TimeNs reo_wnd,
+    bool piece_lost(Stamp t, std::uint32_t order, wire::SeqNum seq, TimeNs now, TimeNs reo_wnd,
                     TimeNs& wait) const noexcept;
     template <class F>
     void for_each_unsacked(const SackScoreboard& sb, wire::SeqNum from, wire::SeqNum max, F&& f) const noexcept;
@@ -106,8 +113,10 @@ private:
     bool reord_ = false;
     std::uint8_t reo_wnd_mult_ = 1;
     std::uint8_t reo_wnd_persist_ = 0;
-    Stamp xmit_ts_ = 0;      // RACK.xmit_ts: sent latest among what was delivered
-    wire::SeqNum end_seq_{}; // RACK.end_seq
+    Stamp xmit_ts_ = 0;           // RACK.xmit_ts: sent latest among what was delivered
+    std::uint32_t xmit_order_ = 0; // and its place in the order of sending (for RACK.end_seq's tie-break)
+    wire::SeqNum end_seq_{};       // RACK.end_seq: within one mark, lower bytes left first
+    std::uint32_t sends_ = 0;      // transmissions so far, the source of `order`
     Stamp dsack_round_ = 0;  // the last growth of the window, once per round trip
     TimeNs rtt_ = 0;         // RACK.rtt
     TimeNs min_rtt_ = kNoRtt;

@@ -76,8 +76,15 @@ void Connection::ack_recovery(const AckInfo& a, TimeNs now) noexcept {
 
     if (rec_.phase == Phase::loss) {
         // Going back over what the timeout left: push() resends from
-        // SND.NXT, in slow start.
+        // SND.NXT, in slow start. RACK runs here too (Linux's
+        // tcp_identify_packet_loss in the loss state): a go-back
+        // retransmission lost again is found by what was resent after it,
+        // not by the next, doubled, timeout.
         cc_.on_ack(e);
+        if (sack_ok_ && rec_.frto == RecoveryState::Frto::off) {
+            detect_losses(now);
+            retransmit_lost(now);
+        }
         return;
     }
     const std::uint32_t lost_before = rec_.lost;
@@ -151,7 +158,7 @@ void Connection::begin_episode(Phase phase) noexcept {
     rec_.lost = 0;
     rec_.undo_marker = snd_.una;
     rec_.undo_retrans = 0;
-    rec_.retrans_tsval = 0;
+    rec_.retrans_timed = false;
     rec_.undo_possible = true;
     tlp_outstanding_ = false;
     rtt_timing_ = false; // Karn: what is timed now may be resent
@@ -251,7 +258,7 @@ bool Connection::frto_ack(const AckInfo& a, TimeNs now) noexcept {
 }
 
 bool Connection::spurious_by_timestamps(std::uint32_t ts_echo) const noexcept {
-    return ts_ok_ && ts_echo != 0 && rec_.retrans_tsval != 0 &&
+    return ts_ok_ && ts_echo != 0 && rec_.retrans_timed &&
            static_cast<std::int32_t>(ts_echo - rec_.retrans_tsval) < 0;
 }
 
@@ -285,7 +292,7 @@ void Connection::detect_losses(TimeNs now) noexcept {
         rec_.lost = 0;
         return;
     }
-    const Rack::Scan s = rack_.scan(scoreboard_, snd_.una, snd_.max, now, reo_wnd());
+    const Rack::Scan s = rack_.scan(scoreboard_, snd_.una, loss_scan_end(), now, reo_wnd());
     rec_.lost = s.lost_bytes;
     if (s.wait > 0) {
         // RFC 8985 6.3: look again when the next would be lost.
@@ -329,7 +336,7 @@ void Connection::retransmit_lost(TimeNs now) noexcept {
     // RFC 6675 NextSeg() rule 1 with RACK's verdict for IsLost(): the
     // lowest lost bytes first, while the pipe is below cwnd. A resent byte
     // is no longer lost (RACK times it anew), so the pipe grows as we go.
-    const SeqNum data_end = seq_min(send_queue_end(), snd_.max);
+    const SeqNum data_end = seq_min(send_queue_end(), loss_scan_end());
     const TimeNs reo = reo_wnd();
     Counters& c = layer_->counters();
     while (rec_.lost > 0 && pipe() < cc_.cwnd()) {
@@ -360,6 +367,8 @@ void Connection::on_reorder_timer(TimeNs now) noexcept {
         if (rec_.phase == Phase::recovery) {
             prr_update(0, false);
             retransmit_lost(now);
+        } else if (rec_.phase == Phase::loss) {
+            retransmit_lost(now); // slow start after the timeout: cwnd as it is
         }
     }
     if (!rtx_timer_.armed()) arm_retransmission(now);
@@ -378,9 +387,14 @@ void Connection::note_sent(SeqNum seq, std::uint32_t len, TimeNs now) noexcept {
         }
     }
     if (resent) {
+        last_resent_tsval_ = ts_value(now);
+        resent_timed_ = ts_ok_;
         if (rec_.phase != Phase::open) {
             ++rec_.undo_retrans;
-            if (rec_.retrans_tsval == 0 && ts_ok_) rec_.retrans_tsval = ts_value(now) | 1u; // 0 means none
+            if (!rec_.retrans_timed && ts_ok_) { // the TSval it carries, exactly
+                rec_.retrans_tsval = ts_value(now);
+                rec_.retrans_timed = true;
+            }
         }
         rec_.lost = rec_.lost > len ? rec_.lost - len : 0;
     }

@@ -98,23 +98,19 @@ TEST_F(ImpairedWire, PerfectWireIsTheOldWire) {
 }
 
 TEST_F(ImpairedWire, RandomLoss1PercentEachWay) {
-    ASSERT_TRUE(transfer(kSmall, "loss=1%,seed=1", "loss=1%,seed=2"));
+    ASSERT_TRUE(transfer(kSmall, "loss=1%,delay=1ms,seed=1", "loss=1%,delay=1ms,seed=2"));
     expect_byte_exact(kSmall);
     EXPECT_GT(pair->impair_stats(true).lost_random, 0u);
     EXPECT_GT(pair->impair_stats(false).lost_random, 0u);
 }
 
 TEST_F(ImpairedWire, RandomLoss5PercentEachWay) {
-    ASSERT_TRUE(transfer(kSmall, "loss=5%,seed=3", "loss=5%,seed=4"));
+    ASSERT_TRUE(transfer(kSmall, "loss=5%,delay=1ms,seed=3", "loss=5%,delay=1ms,seed=4"));
     expect_byte_exact(kSmall);
 }
 
-// DISABLED until the RACK/PRR rewrite (lib/tcp/recovery.cpp) settles: on
-// rack-wip this transfer stalls after ~0.6 MB: the RACK reordering timer
-// fires every millisecond with detect_losses() finding nothing lost (wait < 0,
-// lost=0) and re-arming, so no RTO ever fires. Enable when that is fixed.
-TEST_F(ImpairedWire, DISABLED_RandomLoss20PercentEachWay) {
-    ASSERT_TRUE(transfer(kSmall, "loss=20%,seed=5", "loss=20%,seed=6"));
+TEST_F(ImpairedWire, RandomLoss20PercentEachWay) {
+    ASSERT_TRUE(transfer(kSmall, "loss=20%,delay=1ms,seed=5", "loss=20%,delay=1ms,seed=6"));
     expect_byte_exact(kSmall);
 }
 
@@ -145,9 +141,7 @@ TEST_F(ImpairedWire, Corruption) {
               pair->impair_stats(true).corrupted + pair->impair_stats(false).corrupted);
 }
 
-// DISABLED for the same RACK reordering-timer loop as RandomLoss20PercentEachWay
-// (stalls after ~33 KB on rack-wip). Enable when recovery.cpp is fixed.
-TEST_F(ImpairedWire, DISABLED_EverythingAtOnce) {
+TEST_F(ImpairedWire, EverythingAtOnce) {
     ASSERT_TRUE(transfer(kSmall,
                          "loss=1%,ge=0.5%:30%,delay=2ms,jitter=500us,rate=1gbit,queue=200,ecn=50,reorder=1%,dup=1%,"
                          "corrupt=0.5%,seed=15",
@@ -206,20 +200,17 @@ protected:
 };
 
 TEST_F(ImpairedWireSlow, GiBUnder1PercentLossEachWay) {
-    ASSERT_TRUE(transfer(kGiB, "loss=1%,seed=31", "loss=1%,seed=32"));
+    ASSERT_TRUE(transfer(kGiB, "loss=1%,delay=1ms,seed=31", "loss=1%,delay=1ms,seed=32"));
     expect_byte_exact(kGiB);
 }
 
-// DISABLED until recovery.cpp is fixed: on rack-wip it stalls after 29.5 MB
-// (the RACK reordering timer loop of RandomLoss20PercentEachWay).
-TEST_F(ImpairedWireSlow, DISABLED_GiBUnder5PercentLossEachWay) {
-    ASSERT_TRUE(transfer(kGiB, "loss=5%,seed=33", "loss=5%,seed=34"));
+TEST_F(ImpairedWireSlow, GiBUnder5PercentLossEachWay) {
+    ASSERT_TRUE(transfer(kGiB, "loss=5%,delay=1ms,seed=33", "loss=5%,delay=1ms,seed=34"));
     expect_byte_exact(kGiB);
 }
 
-// DISABLED likewise: on rack-wip it stalls after 2.5 MB.
-TEST_F(ImpairedWireSlow, DISABLED_GiBUnder20PercentLossEachWay) {
-    ASSERT_TRUE(transfer(kGiB, "loss=20%,seed=35", "loss=20%,seed=36"));
+TEST_F(ImpairedWireSlow, GiBUnder20PercentLossEachWay) {
+    ASSERT_TRUE(transfer(kGiB, "loss=20%,delay=1ms,seed=35", "loss=20%,delay=1ms,seed=36"));
     expect_byte_exact(kGiB);
 }
 
