@@ -238,6 +238,8 @@ def run_lanetcp(setup, args, loss, size, src, tag):
     eal = harness.eal_args(prefix, f"net_af_packet0,iface={setup.ns.host_if}") + ["--log-level", "lib.eal:notice"]
     eal[eal.index("-m") + 1] = "1024"
     app_args = ["--ip", APP_PREFIX, "--port", str(PORT), "--duration", "3600", "--stats-json", stats]
+    if args.config:
+        app_args += ["--config", args.config]
     trace = None
     if args.trace_dir:
         trace = os.path.join(args.trace_dir, f"{tag}.lanetcp.csv")
@@ -345,6 +347,7 @@ def main():
     ap.add_argument("--trace-dir", help="keep lanetcp-echo's congestion trace (CSV) and counters (JSON) here")
     ap.add_argument("--pcap", action="store_true", help="with --trace-dir: tcpdump in the client's namespace too")
     ap.add_argument("--json", help="write every run's figures and counters to FILE")
+    ap.add_argument("--config", help="lanetcp-echo's TOML configuration (e.g. a larger tcp.send_buffer)")
     args = ap.parse_args()
     if args.smoke:
         args.cases, args.no_linux = args.cases or "5:1M", True
