@@ -254,6 +254,8 @@ private:
     // RACK's verdict now: the lost bytes (rec_.lost) and the reordering timer.
     void detect_losses(TimeNs now) noexcept;
     void prr_update(std::uint32_t delivered, bool slow_start_ok) noexcept;
+    // What the congestion-control module hears of this ACK.
+    cc::AckEvent ack_event(const AckInfo& a, std::uint32_t delivered, TimeNs now) const noexcept;
     void retransmit_lost(TimeNs now) noexcept;
     void on_reorder_timer(TimeNs now) noexcept;
     TimeNs reo_wnd() const noexcept;

@@ -207,33 +207,11 @@ void Rack::for_each_unsacked(const SackScoreboard& sb, SeqNum from, SeqNum max, 
     if (seq_lt(at, max)) f(at, max);
 }
 
-Rack::Scan Rack::scan(const SackScoreboard& sb, SeqNum una, SeqNum max, TimeNs now, TimeNs reo_wnd) const noexcept {
-    Scan s;
-    if (!have_xmit_) return s;
-    for_each_unsacked(sb, una, max, [&](SeqNum a, SeqNum b) {
-        for (SeqNum seq = a; seq_lt(seq, b);) {
-            SeqNum piece_end;
-            bool rxt;
-            Stamp t = 0;
-            std::uint32_t order = 0;
-            const bool known = sent_time(seq, t, order, piece_end, rxt);
-            piece_end = seq_min(piece_end, b);
-            TimeNs wait = 0;
-            if (known && piece_lost(t, order, seq, now, reo_wnd, wait))
-                s.lost_bytes += static_cast<std::uint32_t>(seq_diff(piece_end, seq));
-            else if (wait > 0 && (s.wait == 0 || wait < s.wait))
-                s.wait = wait;
-            seq = piece_end;
-        }
-        return true;
-    });
-    return s;
-}
-
-bool Rack::next_lost(const SackScoreboard& sb, SeqNum from, SeqNum max, TimeNs now, TimeNs reo_wnd, SeqNum& start,
-                     SeqNum& end) const noexcept {
-    if (!have_xmit_) return false;
-    bool found = false;
+template <class F>
+void Rack::for_each_piece(const SackScoreboard& sb, SeqNum from, SeqNum max, TimeNs now, TimeNs reo_wnd,
+                          F&& f) const noexcept {
+    // Each un-SACKed piece of [from, max) with one sending time: lost or
+    // not, and how long until it would be.
     for_each_unsacked(sb, from, max, [&](SeqNum a, SeqNum b) {
         for (SeqNum seq = a; seq_lt(seq, b);) {
             SeqNum piece_end;
@@ -243,15 +221,37 @@ bool Rack::next_lost(const SackScoreboard& sb, SeqNum from, SeqNum max, TimeNs n
             const bool known = sent_time(seq, t, order, piece_end, rxt);
             piece_end = seq_min(piece_end, b);
             TimeNs wait = 0;
-            if (known && piece_lost(t, order, seq, now, reo_wnd, wait)) {
-                start = seq;
-                end = piece_end;
-                found = true;
-                return false;
-            }
+            const bool lost = known && piece_lost(t, order, seq, now, reo_wnd, wait);
+            if (!f(seq, piece_end, lost, wait)) return false;
             seq = piece_end;
         }
         return true;
+    });
+}
+
+Rack::Scan Rack::scan(const SackScoreboard& sb, SeqNum una, SeqNum max, TimeNs now, TimeNs reo_wnd) const noexcept {
+    Scan s;
+    if (!have_xmit_) return s;
+    for_each_piece(sb, una, max, now, reo_wnd, [&](SeqNum start, SeqNum end, bool lost, TimeNs wait) {
+        if (lost)
+            s.lost_bytes += static_cast<std::uint32_t>(seq_diff(end, start));
+        else if (wait > 0 && (s.wait == 0 || wait < s.wait))
+            s.wait = wait;
+        return true;
+    });
+    return s;
+}
+
+bool Rack::next_lost(const SackScoreboard& sb, SeqNum from, SeqNum max, TimeNs now, TimeNs reo_wnd, SeqNum& start,
+                     SeqNum& end) const noexcept {
+    if (!have_xmit_) return false;
+    bool found = false;
+    for_each_piece(sb, from, max, now, reo_wnd, [&](SeqNum a, SeqNum b, bool lost, TimeNs) {
+        if (!lost) return true;
+        start = a;
+        end = b;
+        found = true;
+        return false;
     });
     return found;
 }

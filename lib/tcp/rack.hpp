@@ -104,6 +104,9 @@ private:
                     TimeNs& wait) const noexcept;
     template <class F>
     void for_each_unsacked(const SackScoreboard& sb, wire::SeqNum from, wire::SeqNum max, F&& f) const noexcept;
+    template <class F>
+    void for_each_piece(const SackScoreboard& sb, wire::SeqNum from, wire::SeqNum max, TimeNs now, TimeNs reo_wnd,
+                        F&& f) const noexcept;
 
     std::array<Mark, kMarks> marks_{}; // ascending, from the oldest byte still unacknowledged
     std::array<Retransmission, kRetransmissions> rxts_{}; // oldest first

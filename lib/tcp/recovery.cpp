@@ -63,16 +63,7 @@ void Connection::ack_recovery(const AckInfo& a, TimeNs now) noexcept {
             end_episode(now);
     }
 
-    cc::AckEvent e;
-    e.acked = delivered;
-    e.ece_acked = a.ece ? delivered : 0; // DCTCP's share of marked bytes (RFC 8257 3.3)
-    e.in_flight = a.prior_flight;
-    e.rtt = a.rtt;
-    e.srtt = rtt_.srtt();
-    e.snd_una = snd_.una;
-    e.snd_nxt = snd_.nxt;
-    e.cwnd_limited = std::uint64_t{a.prior_flight} * 2 >= cc_.cwnd();
-    e.now = now;
+    cc::AckEvent e = ack_event(a, delivered, now);
 
     if (rec_.phase == Phase::loss) {
         // Going back over what the timeout left: push() resends from
@@ -139,6 +130,11 @@ void Connection::newreno_ack(const AckInfo& a, std::uint32_t delivered, TimeNs n
         return;
     }
     if (rec_.phase == Phase::loss && seq_geq(snd_.una, rec_.recover)) rec_.phase = Phase::open;
+    cc::AckEvent e = ack_event(a, delivered, now);
+    cc_.on_ack(e);
+}
+
+cc::AckEvent Connection::ack_event(const AckInfo& a, std::uint32_t delivered, TimeNs now) const noexcept {
     cc::AckEvent e;
     e.acked = delivered;
     e.ece_acked = a.ece ? delivered : 0; // DCTCP's share of marked bytes (RFC 8257 3.3)
@@ -149,7 +145,7 @@ void Connection::newreno_ack(const AckInfo& a, std::uint32_t delivered, TimeNs n
     e.snd_nxt = snd_.nxt;
     e.cwnd_limited = std::uint64_t{a.prior_flight} * 2 >= cc_.cwnd();
     e.now = now;
-    cc_.on_ack(e);
+    return e;
 }
 
 void Connection::begin_episode(Phase phase) noexcept {
