@@ -30,7 +30,15 @@ void Connection::ack_recovery(const AckInfo& a, TimeNs now) noexcept {
 
     if (sack_ok_) {
         // RFC 8985 6.2 steps 1-3: the newest sending among what arrived.
-        for (std::uint8_t i = 0; i < a.fresh_count; ++i) rack_.delivered(a.fresh[i].left, a.fresh[i].right, now, a.fack);
+        // A cumulative ACK with nothing SACKed or resent, in the open
+        // state, can show no loss: what it covers was sent before anything
+        // still out, and the first SACK after it updates RACK itself. The
+        // common case skips the walk.
+        const bool in_order = rec_.phase == Phase::open && a.sacked_before == 0 && scoreboard_.empty() &&
+                              !rack_.has_retransmissions();
+        if (!in_order)
+            for (std::uint8_t i = 0; i < a.fresh_count; ++i)
+                rack_.delivered(a.fresh[i].left, a.fresh[i].right, now, a.fack);
         rack_.acked_to(snd_.una);
         if (a.rtt > 0) rack_.rtt_sample(a.rtt);
         if (a.dsack) take_dsack(a, now);
