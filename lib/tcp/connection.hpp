@@ -248,6 +248,8 @@ private:
     void begin_episode(Phase phase) noexcept;
     void enter_recovery(TimeNs now) noexcept;
     void end_episode(TimeNs now) noexcept;
+    // The episode is over, ended or undone: open, nothing lost, RACK told.
+    void back_to_open() noexcept;
     void undo(Counter& reason, TimeNs now) noexcept; // the reduction was needless
     bool spurious_by_timestamps(std::uint32_t ts_echo) const noexcept; // Eifel, RFC 3522
     void take_dsack(const AckInfo& a, TimeNs now) noexcept;

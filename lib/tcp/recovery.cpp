@@ -173,7 +173,6 @@ void Connection::enter_recovery(TimeNs now) noexcept {
     const std::uint32_t flight = flight_size();
     cc_.on_loss(flight, now);
     begin_episode(Phase::recovery);
-    rec_.lost = 0;
     // RFC 6937: PRR counts from here.
     rec_.recover_fs = flight;
     rec_.prr_delivered = 0;
@@ -190,11 +189,15 @@ void Connection::enter_recovery(TimeNs now) noexcept {
 
 void Connection::end_episode(TimeNs now) noexcept {
     if (rec_.phase == Phase::recovery) cc_.on_recovery_exit(now); // RFC 6937: cwnd = ssthresh
+    back_to_open();
+    trace(now, TraceEvent::recovery_exit);
+}
+
+void Connection::back_to_open() noexcept {
     rec_.phase = Phase::open;
     rec_.lost = 0;
     rec_.dupacks = 0;
     rack_.recovery_ended();
-    trace(now, TraceEvent::recovery_exit);
 }
 
 void Connection::undo(Counter& reason, TimeNs now) noexcept {
@@ -205,10 +208,7 @@ void Connection::undo(Counter& reason, TimeNs now) noexcept {
     // After a spurious timeout, the originals are on their way: no going
     // back over them (SND.NXT returns to SND.MAX, as F-RTO would).
     if (rec_.phase == Phase::loss && seq_lt(snd_.nxt, snd_.max)) snd_.nxt = snd_.max;
-    rec_.phase = Phase::open;
-    rec_.lost = 0;
-    rec_.dupacks = 0;
-    rack_.recovery_ended();
+    back_to_open();
     trace(now, TraceEvent::undo);
 }
 
