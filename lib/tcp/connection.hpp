@@ -156,6 +156,12 @@ public:
     // What is still in the network: in flight and not SACKed (the congestion
     // window's measure; RFC 6675's pipe without the retransmissions).
     std::uint32_t in_network() const noexcept { return bytes_in_flight() - scoreboard_.sacked_below(snd_.nxt); }
+    // Data bytes sent and not acknowledged, up to SND.MAX, the FIN left out:
+    // what a timeout or a loss probe may send again.
+    std::uint32_t unacked_data() const noexcept {
+        const SeqNum sent_end = wire::seq_min(send_queue_end(), snd_.max);
+        return wire::seq_gt(sent_end, snd_.una) ? static_cast<std::uint32_t>(wire::seq_diff(sent_end, snd_.una)) : 0;
+    }
     std::uint32_t unsent_bytes() const noexcept;
     // Queued and never sent: beyond SND.MAX.
     std::uint32_t unsent_after_max() const noexcept;
@@ -164,6 +170,7 @@ public:
     const RttEstimator& rtt() const noexcept { return rtt_; }
     SeqNum snd_una() const noexcept { return snd_.una; }
     SeqNum snd_nxt() const noexcept { return snd_.nxt; }
+    SeqNum snd_max() const noexcept { return snd_.max; }
     SeqNum rcv_nxt() const noexcept { return rcv_.nxt; }
     SeqNum iss() const noexcept { return snd_.iss; }
     SeqNum irs() const noexcept { return rcv_.irs; }

@@ -421,11 +421,10 @@ void Connection::send_loss_probe(TimeNs now) noexcept {
         return;
     }
     tlp_high_seq_ = snd_.max;
-    const SeqNum data_end = seq_min(send_queue_end(), snd_.max);
-    const std::uint32_t outstanding = seq_gt(data_end, snd_.una) ? static_cast<std::uint32_t>(seq_diff(data_end, snd_.una)) : 0;
+    const std::uint32_t outstanding = unacked_data();
     if (outstanding == 0) return arm_rto(now); // only a FIN is out: the RTO resends it
     const std::uint32_t len = std::min(outstanding, segment_room());
-    transmit_data(data_end - len, len, now);
+    transmit_data(snd_.una + outstanding - len, len, now);
     if (!rtx_timer_.armed()) arm_rto(now);
 }
 

@@ -138,7 +138,10 @@ void Connection::on_retransmit_timer(TimeNs now) noexcept {
     scoreboard_.clear();
     rack_.forget_retransmissions();
     snd_.nxt = snd_.una;
-    const std::uint32_t len = std::min<std::uint32_t>(snd_.mss, unsent_bytes());
+    // The head segment again, never data the peer has not been offered
+    // (Linux resends the head skb as it went): a timeout is no licence to
+    // pass the window, and SND.NXT must not run past SND.MAX.
+    const std::uint32_t len = std::min<std::uint32_t>(snd_.mss, unacked_data());
     if (len > 0) {
         snd_.nxt += transmit_data(snd_.una, len, now);
     } else {

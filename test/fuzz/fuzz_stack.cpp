@@ -281,7 +281,22 @@ struct World {
         for (int turn = 0; turn < 256; ++turn) {
             const unsigned n = lcore->poll_once();
             drain_output();
-            if (n == 0 && fixed->wire->in_flight() == 0) return;
+            if (n == 0 && fixed->wire->in_flight() == 0) break;
+        }
+        check_send_sequence();
+    }
+
+    // SND.UNA <= SND.NXT <= SND.MAX on every connection (RFC 9293 3.3.1 and
+    // the highest sent): a SND.NXT past SND.MAX once made the loss scan
+    // resend bytes never sent, forever.
+    void check_send_sequence() const {
+        for (const Session& s : sessions) {
+            if (s.conn == nullptr) continue;
+            const SeqNum una = s.conn->snd_una(), nxt = s.conn->snd_nxt(), max = s.conn->snd_max();
+            if (wire::seq_leq(una, nxt) && wire::seq_leq(nxt, max)) continue;
+            std::fprintf(stderr, "fuzz_stack: send sequence out of order: una %u nxt %u max %u\n", una.raw(),
+                         nxt.raw(), max.raw());
+            std::abort();
         }
     }
 
