@@ -25,7 +25,7 @@ namespace lanetcp::tcp {
     X(loss)          /* fast recovery began: cwnd reduced (RACK or three duplicate ACKs) */              \
     X(rto)           /* the retransmission timer fired: loss state, cwnd one segment */                  \
     X(recovery_exit) /* the episode ended: everything outstanding at its start is acknowledged */        \
-    X(ece)           /* the peer echoed congestion (RFC 3168): reserved until ECN lands */               \
+    X(ece)           /* the peer echoed congestion (RFC 3168 6.1.2): cwnd reduced, once per window */    \
     X(undo)          /* the reduction was needless (D-SACK, Eifel): cwnd and ssthresh restored */        \
     X(tlp)           /* a tail loss probe went out (RFC 8985 7.3) */                                     \
     X(rack_timer)    /* RACK's reordering timer fired (RFC 8985 6.3): losses looked for again */         \

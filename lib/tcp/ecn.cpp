@@ -107,6 +107,7 @@ void Connection::ecn_on_ece(TimeNs now) noexcept {
     if (rec_.phase != Phase::open) return;
     cc_.on_ece(flight_size(), now);
     layer_->counters().tcp_ecn_reductions.add();
+    trace(now, TraceEvent::ece);
 }
 
 } // namespace lanetcp::tcp

@@ -77,7 +77,9 @@ TEST_F(Ecn, ListenerOptionsTurnItOff) {
 }
 
 TEST_F(Ecn, MarkedBulkTransferReducesWithoutRetransmitting) {
-    start(with_ecn(EcnMode::request));
+    TcpConfig cfg = with_ecn(EcnMode::request);
+    cfg.trace_rows = 1u << 16;
+    start(cfg);
     ASSERT_TRUE(agreed());
     // One ECT segment in 25 arrives marked CE, each way.
     std::uint64_t seen = 0;
@@ -112,6 +114,19 @@ TEST_F(Ecn, MarkedBulkTransferReducesWithoutRetransmitting) {
         EXPECT_EQ(c.tcp_retransmitted_segments.get(), 0u);
         EXPECT_EQ(c.tcp_recoveries.get(), 0u);
     }
+    // The congestion trace has one `ece` row for each reduction, and the
+    // window it shows right after it is no larger than before it.
+    std::uint64_t ece_rows = 0;
+    std::uint32_t cwnd_before = 0;
+    pair->a.tcp->cc_trace().drain([&](const TraceRow& r) {
+        if (r.event == TraceEvent::ece) {
+            ++ece_rows;
+            EXPECT_LE(r.cwnd, cwnd_before) << "at " << r.time;
+        }
+        cwnd_before = r.cwnd;
+    });
+    EXPECT_EQ(pair->a.tcp->cc_trace().dropped(), 0u);
+    EXPECT_EQ(ece_rows, pair->a.counters.tcp_ecn_reductions.get());
     // At most one reduction per window: no more than the marks the peer saw.
     EXPECT_LE(pair->a.counters.tcp_ecn_reductions.get(), pair->b.counters.tcp_ecn_ce_received.get());
     EXPECT_LE(pair->b.counters.tcp_ecn_reductions.get(), pair->a.counters.tcp_ecn_ce_received.get());
