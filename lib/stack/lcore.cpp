@@ -136,6 +136,10 @@ void Lcore::shutdown() {
     void* obj = nullptr;
     while (rte_ring_dequeue(inbox_, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
     tx_.flush();
+    // The buffer small segments were being copied into stays with the
+    // pieces still held, if any; ours goes, or it would outlive every
+    // connection that used it.
+    tcp_.memory().drop_compact_buffer();
 }
 
 } // namespace lanetcp

@@ -60,7 +60,8 @@ public:
     void dump_connections_if_asked(const std::atomic<unsigned>& dumps);
     std::string describe_connections();
 
-    // Frees every packet the lcore still holds (ARP queues, tx batch, inbox).
+    // Frees every packet the lcore still holds (ARP queues, tx batch, inbox,
+    // TCP's compact buffer) that no connection refers to.
     void shutdown();
 
     // This lcore's inbox, which other lcores write to.
