@@ -255,8 +255,9 @@ private:
     void begin_episode(Phase phase) noexcept;
     void enter_recovery(TimeNs now) noexcept;
     void end_episode(TimeNs now) noexcept;
-    // The episode is over, ended or undone: open, nothing lost, RACK told.
-    void back_to_open() noexcept;
+    // The episode is over, ended or undone: open, nothing lost, RACK told,
+    // the timer a loss probe again.
+    void back_to_open(TimeNs now) noexcept;
     void undo(Counter& reason, TimeNs now) noexcept; // the reduction was needless
     bool spurious_by_timestamps(std::uint32_t ts_echo) const noexcept; // Eifel, RFC 3522
     void take_dsack(const AckInfo& a, TimeNs now) noexcept;
@@ -326,6 +327,8 @@ private:
     void fill_common(OutSegment& out, TimeNs now) noexcept;
     void arm_rto(TimeNs now) noexcept;
     void arm_retransmission(TimeNs now) noexcept; // RTO, or a loss probe's PTO
+    // RFC 8985 7.2: open, SACK, an RTT sample, no backoff, no probe out.
+    bool may_probe() const noexcept;
     void send_loss_probe(TimeNs now) noexcept;
     void ack_scheduling(bool full_segment, TimeNs now) noexcept;
 

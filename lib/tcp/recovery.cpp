@@ -189,15 +189,22 @@ void Connection::enter_recovery(TimeNs now) noexcept {
 
 void Connection::end_episode(TimeNs now) noexcept {
     if (rec_.phase == Phase::recovery) cc_.on_recovery_exit(now); // RFC 6937: cwnd = ssthresh
-    back_to_open();
+    back_to_open(now);
     trace(now, TraceEvent::recovery_exit);
 }
 
-void Connection::back_to_open() noexcept {
+void Connection::back_to_open(TimeNs now) noexcept {
     rec_.phase = Phase::open;
     rec_.lost = 0;
     rec_.dupacks = 0;
     rack_.recovery_ended();
+    // The ACK that ended the episode restarted the timer as an RTO (no
+    // probes during recovery); open again, what is out gets its tail loss
+    // probe (RFC 8985 7.2; Linux's tcp_ack schedules one whenever the RTO is
+    // pending), else one more loss at the tail would wait out 200 ms or more
+    // instead of two round trips. Where no probe may go, the RTO stands as
+    // it was.
+    if (seq_lt(snd_.una, snd_.max) && !reorder_armed_ && may_probe()) arm_retransmission(now);
 }
 
 void Connection::undo(Counter& reason, TimeNs now) noexcept {
@@ -208,7 +215,7 @@ void Connection::undo(Counter& reason, TimeNs now) noexcept {
     // After a spurious timeout, the originals are on their way: no going
     // back over them (SND.NXT returns to SND.MAX, as F-RTO would).
     if (rec_.phase == Phase::loss && seq_lt(snd_.nxt, snd_.max)) snd_.nxt = snd_.max;
-    back_to_open();
+    back_to_open(now);
     trace(now, TraceEvent::undo);
 }
 
