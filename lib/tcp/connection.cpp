@@ -98,6 +98,12 @@ void Connection::open_from_request(const InSegment& syn, Listener& l, std::uint3
         rtt_timing_ = true;
         rtt_seq_ = snd_.iss + 1;
         rtt_start_ = synack_sent;
+    } else {
+        // A SYN-ACK went more than once (or as a cookie): the ACK may echo
+        // the TSval of one sent long before the one it answers, so no echo
+        // of a SYN-ACK times a round trip (Karn, as for resent data below).
+        resent_timed_ = ts_ok_;
+        last_resent_tsval_ = ts_value(now);
     }
     arm_rto(now);
 }

@@ -143,7 +143,10 @@ void TcpLayer::input_request(SynRequest& r, InSegment& seg, TimeNs now) noexcept
     if (seg.flags.syn()) {
         seg.payload.release();
         // The same SYN again: our SYN-ACK was lost. Any other: RFC 5961 4.2.
-        if (seg.seq + 1 == rcv_nxt) return send_request_synack(r, now);
+        if (seg.seq + 1 == rcv_nxt) {
+            r.resent = true; // which of the SYN-ACKs the ACK answers, nobody knows
+            return send_request_synack(r, now);
+        }
         if (challenge_ack_allowed(now)) send_request_ack(r, now);
         return;
     }
@@ -172,12 +175,13 @@ void TcpLayer::input_request(SynRequest& r, InSegment& seg, TimeNs now) noexcept
     if (r.ecn_ok) syn.flags = syn.flags | tf::ece | tf::cwr;
     const SeqNum iss = r.iss;
     const std::uint32_t retransmits = r.retransmits;
+    const bool timed = retransmits == 0 && !r.resent;
     const TimeNs sent = r.synack_sent;
     // The entry's place in the backlog passes to the connection.
     timers_.cancel(r.timer);
     r.listener = nullptr;
     syncache_.erase(r);
-    establish(l, syn, iss, retransmits, retransmits == 0, sent, seg, now);
+    establish(l, syn, iss, retransmits, timed, sent, seg, now);
 }
 
 void TcpLayer::establish(Listener& l, const InSegment& syn, SeqNum iss, std::uint32_t synack_retransmits, bool timed,

@@ -178,6 +178,7 @@ void TcpLayer::input_listen(Listener& l, InSegment& seg, TimeNs now, const SeqNu
     r->irs = seg.seq;
     r->synack_sent = now;
     r->retransmits = 0;
+    r->resent = false;
     // Each extension is on only if both SYNs carry it (RFC 2018 2, RFC 7323
     // 2.2 and 3.2): the SYN-ACK offers only what the SYN did.
     const wire::TcpOptions& o = seg.options;
