@@ -327,7 +327,8 @@ private:
     void fill_common(OutSegment& out, TimeNs now) noexcept;
     void arm_rto(TimeNs now) noexcept;
     void arm_retransmission(TimeNs now) noexcept; // RTO, or a loss probe's PTO
-    // RFC 8985 7.2: open, SACK, an RTT sample, no backoff, no probe out.
+    // RFC 8985 7.2: open, SACK, an RTT sample, no backoff, no probe out
+    // (inline in tcp_layer.hpp).
     bool may_probe() const noexcept;
     void send_loss_probe(TimeNs now) noexcept;
     void ack_scheduling(bool full_segment, TimeNs now) noexcept;

@@ -219,4 +219,11 @@ inline void Connection::trace(TimeNs now, TraceEvent e) noexcept {
         record_trace(t, now, e);
 }
 
+// Asked on nearly every ACK (arm_retransmission): inline, not a call.
+inline bool Connection::may_probe() const noexcept {
+    const bool open = state_ == State::established || state_ == State::close_wait;
+    return open && sack_ok_ && layer_->config().loss_probes && rec_.phase == Phase::open && backoff_ == 0 &&
+           !tlp_outstanding_ && rtt_.has_sample();
+}
+
 } // namespace lanetcp::tcp

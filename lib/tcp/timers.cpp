@@ -26,12 +26,6 @@ void Connection::arm_rto(TimeNs now) noexcept {
     layer_->timers().arm_lazily(rtx_timer_, now + rtt_.backed_off(backoff_));
 }
 
-bool Connection::may_probe() const noexcept {
-    const bool open = state_ == State::established || state_ == State::close_wait;
-    return open && sack_ok_ && layer_->config().loss_probes && rec_.phase == Phase::open && backoff_ == 0 &&
-           !tlp_outstanding_ && rtt_.has_sample();
-}
-
 void Connection::arm_retransmission(TimeNs now) noexcept {
     // Tail loss probe (RFC 8985 7.2): when the last segments of a flight
     // are lost no ACK will say so, and only the RTO, 200 ms at least and
