@@ -20,6 +20,7 @@ did not, or did not finish within --timeout.
   sudo bench/loss_vs_linux.py                       # 1% 20M, 5% 20M, 20% 5M
   sudo bench/loss_vs_linux.py --cases 5:2M --trace-dir /tmp/t
   sudo bench/loss_vs_linux.py --smoke               # 5% of 1 MB, lanetcp only
+  sudo bench/loss_vs_linux.py --linux-cc bbr        # Linux with BBR (default cubic, as lanetcp)
 
 --trace-dir keeps lanetcp-echo's congestion trace (doc/trace.md), its output
 and both servers' counters for each case. Needs root, nft, nc (netcat-openbsd),
@@ -52,6 +53,7 @@ ECHO_SERVER = r"""
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[2].encode())  # accepted sockets inherit it
 s.bind(("0.0.0.0", int(sys.argv[1])))
 s.listen(16)
 print("listening", flush=True)
@@ -290,7 +292,7 @@ def run_lanetcp(setup, args, loss, size, src, tag):
 
 
 def run_linux(setup, args, loss, size, src, tag):
-    server = setup.spawn(setup.server_ns, ["/usr/bin/python3", "-c", ECHO_SERVER, str(PORT)],
+    server = setup.spawn(setup.server_ns, ["/usr/bin/python3", "-c", ECHO_SERVER, str(PORT), args.linux_cc],
                          stdout=subprocess.PIPE)
     try:
         if server.stdout.readline().strip() != b"listening":
@@ -341,6 +343,9 @@ def main():
     ap.add_argument("--cases", help="LOSS%%:BYTES,... (default 1:20M,5:20M,20:5M)")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each case; the table shows the median")
     ap.add_argument("--no-linux", action="store_true", help="lanetcp only")
+    ap.add_argument("--linux-cc", default="cubic",
+                    help="the Linux echo server's congestion control (TCP_CONGESTION; default cubic, as lanetcp's "
+                         "default: a namespace otherwise inherits the host's, which may be bbr)")
     ap.add_argument("--smoke", action="store_true", help="5%% loss, 1 MB (or --cases), lanetcp only: a quick byte-exact check")
     ap.add_argument("--timeout", type=float, default=600, help="give up on one echo after this many seconds")
     ap.add_argument("--stall", type=float, default=120, help="... or after this long without progress")
@@ -385,9 +390,9 @@ def main():
                     if args.no_linux:
                         continue
                     res = run_linux(setup, args, loss, size, src, tag)
-                    res.update(case="linux", loss=loss, bytes=size, run=r)
+                    res.update(case="linux", loss=loss, bytes=size, run=r, linux_cc=args.linux_cc)
                     runs.append(res)
-                    print(f"[{loss:g}% {human(size)}] Linux: {res['secs']:.2f} s"
+                    print(f"[{loss:g}% {human(size)}] Linux ({args.linux_cc}): {res['secs']:.2f} s"
                           + (f" FAILED: {res['why']}" if res["why"] else "") + f"; {nft_text(res['nft'])}; server "
                           + " ".join(f"{k}={res['server'].get(k, 0)}" for k in LINUX_KEYS), flush=True)
                     failed |= res["why"] is not None
@@ -400,7 +405,7 @@ def main():
 
     def secs(s):
         return "-" if s is None else ("failed" if s == float("inf") else f"{s:.2f} s")
-    print("\n| loss each way | bytes | lanetcp-echo | Linux echo server | lanetcp / Linux |")
+    print(f"\n| loss each way | bytes | lanetcp-echo | Linux echo server ({args.linux_cc}) | lanetcp / Linux |")
     print("|---|---|---|---|---|")
     for loss, size, ours, theirs in rows:
         ratio = "-"
