@@ -47,7 +47,7 @@ struct SynRequest {
     bool sack_ok = false;
     bool ts_ok = false;
     bool ecn_ok = false;          // an ECN-setup SYN we accept (ecn_accept_syn): ECE on our SYN-ACK
-    bool resent = false;          // a SYN-ACK went again, for the peer's SYN again or the timer (Karn)
+    bool resent = false;          // a SYN-ACK went again for a repeated SYN (Karn; timer resends: retransmits)
     std::uint8_t retransmits = 0; // SYN-ACKs resent on timeout
     Timer timer;                  // SYN-ACK retransmission
 

@@ -273,7 +273,7 @@ TEST(TcpTwoStacks, HandshakeBothWays) {
     EXPECT_EQ(echo_b.accepted, 1u);
     EXPECT_TRUE(to_a.closed && to_b.closed) << "shutdown() plus the peer's FIN: on_closed(0)";
     run_until(s, [&] { return false; }, 70 * kNsPerSec);
-    EXPECT_EQ((unsigned)(s.a->tcp().connections() + s.b->tcp().connections()), 0u);
+    EXPECT_EQ(s.a->tcp().connections() + s.b->tcp().connections(), 0u);
     EXPECT_EQ(s.mbufs_in_use_after_shutdown(), 0u);
 }
 
