@@ -15,7 +15,13 @@
 // impairs lanetcp's wire in every case; its loss= (only) is mirrored on the
 // Linux side the same way.
 //
+// Congestion control: both sides run the same algorithm, CUBIC unless
+// --congestion-control says otherwise; Linux's is set with TCP_CONGESTION,
+// since a namespace inherits the host's default, which may be another (a host
+// running bbr made every earlier Linux figure a BBR figure).
+//
 //   lanetcp-bench [--seconds 5] [--json FILE] [--cores 0,1] [--mtu 65000] [--impair SPEC]
+//                 [--congestion-control cubic|newreno|dctcp] [--linux-congestion-control NAME]
 //
 // The in-memory wire has no MTU: --mtu sets both stacks' MTU and MSS, and
 // the veth pair's MTU; the output says which. The default, 65000, lets the
@@ -225,7 +231,7 @@ int main(int argc, char** argv) {
     std::uint16_t mtu = 65000;
     std::string request_size = "1", response_size = "1";
     bool skip_linux = false, skip_lanetcp = false;
-    std::string impair_text;
+    std::string impair_text, cc_text = "cubic", linux_cc;
     CLI::App app{"lanetcp-bench: lanetcp (two stacks over the in-memory wire) against Linux TCP (veth between two "
                  "namespaces), on the same two cores",
                  kName};
@@ -241,6 +247,10 @@ int main(int argc, char** argv) {
     app.add_option("--impair", impair_text,
                    "Impair lanetcp's wire in every case (doc/impairment.md); its loss= is mirrored on Linux with "
                    "nftables");
+    app.add_option("--congestion-control", cc_text, "lanetcp's congestion control: cubic (default), newreno or dctcp");
+    app.add_option("--linux-congestion-control", linux_cc,
+                   "Linux's (TCP_CONGESTION on both ends; default the same algorithm as lanetcp's: cubic, reno or "
+                   "dctcp). Set, because a namespace inherits the host's default, which may be another (e.g. bbr)");
     app.add_option("--perf-linux", perf_linux, "lanetcp-perf-linux to run (default: next to this program)");
     app.add_flag("--skip-linux", skip_linux, "Measure lanetcp only");
     app.add_flag("--skip-lanetcp", skip_lanetcp, "Measure Linux only");
@@ -273,6 +283,12 @@ int main(int argc, char** argv) {
             fmt::print("{}: note: --impair {}: only loss= is applied to Linux too\n", kName,
                        impair::to_string(impairment));
     }
+    const std::optional<tcp::cc::Algorithm> cc = tcp::cc::parse_algorithm(cc_text);
+    if (!cc) {
+        fmt::print(stderr, "{}: error: --congestion-control {}: expected cubic, newreno or dctcp\n", kName, cc_text);
+        return 2;
+    }
+    if (linux_cc.empty()) linux_cc = *cc == tcp::cc::Algorithm::newreno ? "reno" : std::string(tcp::cc::name(*cc));
     const auto comma = cores.find(',');
     if (comma == std::string::npos) {
         fmt::print(stderr, "{}: error: --cores {}: expected two CPUs like 0,1\n", kName, cores);
@@ -338,6 +354,7 @@ int main(int argc, char** argv) {
                 lc.mtu = mtu;
                 if (mtu > 9000) lc.mbufs = 4095; // 64 KB each
                 lc.hard_limit_s = seconds + 60;
+                lc.congestion_control = *cc;
                 lc.impair = impairment;
                 if (c.loss_pct > 0) lc.impair.loss_pct = c.loss_pct;
                 fmt::print("== {} lanetcp: {} connection(s), {} s{}\n", c.name, c.connections, seconds,
@@ -364,11 +381,11 @@ int main(int argc, char** argv) {
         try {
             NetnsPair ns(mtu);
             linux_setup = fmt::format("Linux TCP: lanetcp-perf-linux server in netns {} on CPU {}, client in {} on "
-                                      "CPU {}, veth mtu {} (TSO/GSO/GRO as veth defaults)",
-                                      ns.server_ns, server_cpu, ns.client_ns, client_cpu, mtu);
+                                      "CPU {}, veth mtu {} (TSO/GSO/GRO as veth defaults), congestion control {}",
+                                      ns.server_ns, server_cpu, ns.client_ns, client_cpu, mtu, linux_cc);
             const std::string server_out = fmt::format("/tmp/ltbench{}-server.out", getpid());
             const pid_t server = spawn({"ip", "netns", "exec", ns.server_ns, "taskset", "-c", server_cpu, perf_linux,
-                                        "--server", "--quiet"},
+                                        "--server", "--quiet", "--congestion-control", linux_cc},
                                        server_out);
             if (server < 0) throw std::runtime_error("cannot start the Linux server");
             bool ready = false;
@@ -395,7 +412,7 @@ int main(int argc, char** argv) {
                                     "--client", NetnsPair::kServerAddr, "--mode", to_string(c.mode), "--connections",
                                     std::to_string(c.connections), "--request-size", std::to_string(req),
                                     "--response-size", std::to_string(resp), "--seconds", fmt::format("{}", seconds),
-                                    "--json", json});
+                                    "--json", json, "--congestion-control", linux_cc});
                 try {
                     std::ifstream f(json);
                     const auto doc = nlohmann::json::parse(f);
@@ -457,6 +474,8 @@ int main(int argc, char** argv) {
         }
         if (a.ran) row["lanetcp_mss"] = a.mss;
         if (b.ran) row["linux_mss"] = b.mss;
+        if (a.ran) row["lanetcp_congestion_control"] = std::string(tcp::cc::name(*cc));
+        if (b.ran) row["linux_congestion_control"] = linux_cc;
         row["complete"] = (a.ran || skip_lanetcp) && (b.ran || skip_linux) && (!a.ran || a.complete) &&
                           (!b.ran || b.complete);
         all_ok = all_ok && row["complete"].get<bool>();

@@ -23,6 +23,8 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -51,6 +53,16 @@ alignas(64) std::uint8_t g_rx[256 * 1024];
 void set_nodelay(int fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+// TCP_CONGESTION; throws when the kernel refuses the name (a module that is
+// neither built in nor loaded, or not in tcp_allowed_congestion_control).
+// A namespace inherits the host's net.ipv4.tcp_congestion_control, which is
+// not necessarily lanetcp's default (CUBIC), so comparisons set it.
+void set_congestion_control(int fd, const std::string& name) {
+    if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(), static_cast<socklen_t>(name.size())) != 0)
+        throw std::runtime_error(fmt::format("TCP_CONGESTION {}: {} (see /proc/sys/net/ipv4/tcp_available_congestion_control)",
+                                             name, std::strerror(errno)));
 }
 
 // Writes what it can of [data, data+len); returns bytes written, 0 when the
@@ -83,9 +95,10 @@ struct ServerTotals {
 
 class Server {
 public:
-    explicit Server(std::uint16_t port) {
+    Server(std::uint16_t port, const std::string& congestion_control) {
         ep_ = epoll_create1(0);
         lfd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        set_congestion_control(lfd_, congestion_control); // accepted sockets inherit it
         int one = 1;
         setsockopt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         sockaddr_in a{};
@@ -229,8 +242,19 @@ private:
 
 class Client {
 public:
-    Client(const sockaddr_in& remote, const ClientOptions& o) : remote_(remote), o_(o), slots_(o.connections) {
+    Client(const sockaddr_in& remote, const ClientOptions& o, std::string congestion_control)
+        : remote_(remote), o_(o), congestion_control_(std::move(congestion_control)), slots_(o.connections) {
         ep_ = epoll_create1(0);
+        // Fail at start-up, not on every connection, when the name is refused.
+        const int probe = socket(AF_INET, SOCK_STREAM, 0);
+        try {
+            set_congestion_control(probe, congestion_control_);
+        } catch (...) {
+            close(probe);
+            close(ep_);
+            throw;
+        }
+        close(probe);
     }
     ~Client() {
         for (auto& s : slots_)
@@ -278,10 +302,12 @@ public:
     }
 
     Results results() const {
-        return client_results("linux", o_, static_cast<std::uint32_t>(slots_.size()),
-                              static_cast<double>(finished_ - started_) / 1e9,
-                              {confirmed_, sent_, completed_, opened_, errors_, mss_}, latency_,
-                              active_ == 0 && errors_ == 0);
+        Results r = client_results("linux", o_, static_cast<std::uint32_t>(slots_.size()),
+                                   static_cast<double>(finished_ - started_) / 1e9,
+                                   {confirmed_, sent_, completed_, opened_, errors_, mss_}, latency_,
+                                   active_ == 0 && errors_ == 0);
+        r.congestion_control = congestion_control_;
+        return r;
     }
 
 private:
@@ -310,6 +336,8 @@ private:
             return;
         }
         if (o_.mode != Mode::bulk) set_nodelay(s.fd);
+        setsockopt(s.fd, IPPROTO_TCP, TCP_CONGESTION, congestion_control_.data(),
+                   static_cast<socklen_t>(congestion_control_.size())); // checked in the constructor
         if (connect(s.fd, reinterpret_cast<const sockaddr*>(&remote_), sizeof remote_) != 0 && errno != EINPROGRESS) {
             close(s.fd);
             s.fd = -1;
@@ -472,6 +500,7 @@ private:
 
     sockaddr_in remote_;
     ClientOptions o_;
+    std::string congestion_control_;
     std::vector<Slot> slots_;
     int ep_ = -1;
     std::uint32_t active_ = 0;
@@ -487,9 +516,13 @@ private:
 int main(int argc, char** argv) {
     CommonFlags flags;
     std::uint16_t port = 5201;
+    std::string congestion_control = "cubic";
     CLI::App app{"lanetcp-perf-linux: lanetcp-perf's protocol over Linux sockets (bulk, rr, crr)", kName};
     add_common_flags(app, flags);
     app.add_option("--port", port, "TCP port to serve or connect to (default 5201)")->check(CLI::Range(1, 65535));
+    app.add_option("--congestion-control", congestion_control,
+                   "Linux congestion control for every socket (TCP_CONGESTION; default cubic, as lanetcp's default; "
+                   "a namespace otherwise inherits the host's)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -504,8 +537,9 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     try {
         if (flags.server) {
-            Server server(port);
-            fmt::print("{}: serving bulk, rr and crr on port {}\n", kName, port);
+            Server server(port, congestion_control);
+            fmt::print("{}: serving bulk, rr and crr on port {}, congestion control {}\n", kName, port,
+                       congestion_control);
             std::fflush(stdout);
             server.run(flags.quiet);
             const ServerTotals& t = server.totals();
@@ -521,10 +555,10 @@ int main(int argc, char** argv) {
             fmt::print(stderr, "{}: error: --client {}: not an IPv4 address\n", kName, flags.client);
             return 2;
         }
-        fmt::print("{}: {} to {}:{}, {} connection(s)\n", kName, to_string(options.mode), flags.client, port,
-                   options.connections);
+        Client client(remote, options, congestion_control);
+        fmt::print("{}: {} to {}:{}, {} connection(s), congestion control {}\n", kName, to_string(options.mode),
+                   flags.client, port, options.connections, congestion_control);
         std::fflush(stdout);
-        Client client(remote, options);
         client.run();
         return report_client(kName, client.results(), flags.json);
     } catch (const std::exception& e) {

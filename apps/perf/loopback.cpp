@@ -162,6 +162,7 @@ LoopbackOutcome run_loopback(const ClientOptions& options, const LoopbackConfig&
     if (two_lcores) rte_eal_wait_lcore(worker);
 
     out.results = client->results();
+    out.results.congestion_control = std::string(tcp::cc::name(lc.congestion_control));
     out.server_bytes = server->progress().bytes.load();
     out.server_requests = server->progress().transactions.load();
     out.server_connections = server->progress().connections.load();

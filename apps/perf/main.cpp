@@ -297,7 +297,9 @@ int main(int argc, char** argv) {
         }
         std::vector<Results> parts;
         for (auto& c : clients) parts.push_back(c->results());
-        rc = report_client(kName, merge(parts), flags.json);
+        Results merged = merge(parts);
+        merged.congestion_control = std::string(tcp::cc::name(cl.config.tcp.congestion_control));
+        rc = report_client(kName, merged, flags.json);
         clients.clear();
         return rc;
     };

@@ -29,6 +29,7 @@ std::string format_summary(const Results& r) {
     std::string s = fmt::format("{} {} connections={} time={:.3f}s", r.stack, to_string(r.mode), r.connections,
                                 r.seconds);
     if (r.mss != 0) s += fmt::format(" mss={}", r.mss);
+    if (!r.congestion_control.empty()) s += fmt::format(" cc={}", r.congestion_control);
     if (r.mode == Mode::bulk) {
         s += fmt::format(" bytes={} sent={} throughput={:.3f} Gbit/s", r.bytes, r.bytes_sent, r.gbits());
     } else {
@@ -62,6 +63,7 @@ nlohmann::json to_json(const Results& r) {
     j["errors"] = r.errors;
     j["complete"] = r.complete;
     if (r.mss != 0) j["mss"] = r.mss;
+    if (!r.congestion_control.empty()) j["congestion_control"] = r.congestion_control;
     if (r.mode != Mode::bulk) {
         j["latency_ns"] = {{"count", r.latency.count()},        {"mean", r.latency.mean()},
                            {"min", r.latency.min()},            {"p50", r.latency.quantile(0.5)},

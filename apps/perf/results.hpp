@@ -36,6 +36,7 @@ struct Results {
     std::uint64_t connections_opened = 0;
     std::uint64_t errors = 0;          // refused, reset, timed out, short or mismatched counts
     std::uint32_t mss = 0;             // lanetcp: the MSS the first connection used
+    std::string congestion_control;    // the client's (its data sender's in bulk), when known
     Histogram latency;                 // rr, crr: per transaction, ns
     bool complete = true;              // every connection ended as the protocol says
 

@@ -55,7 +55,7 @@ Results client_results(const char* stack, const ClientOptions& o, std::uint32_t 
                    .request_size = bulk ? 0 : o.request_size, .response_size = bulk ? 0 : o.response_size,
                    .seconds = seconds, .bytes = counts.confirmed, .bytes_sent = counts.sent,
                    .transactions = counts.completed, .connections_opened = counts.opened, .errors = counts.errors,
-                   .mss = counts.mss, .latency = latency, .complete = complete};
+                   .mss = counts.mss, .congestion_control = {}, .latency = latency, .complete = complete};
 }
 
 std::optional<ClientOptions> client_options_or_complain(const char* name, const CommonFlags& flags) {
