@@ -221,7 +221,14 @@ inline void Connection::trace(TimeNs now, TraceEvent e) noexcept {
 
 // Asked on nearly every ACK (arm_retransmission): inline, not a call.
 inline bool Connection::may_probe() const noexcept {
-    const bool open = state_ == State::established || state_ == State::close_wait;
+    // Every synchronized state that may have data out, our FIN sent or not
+    // (FIN_WAIT_2 has nothing out, so it never asks): a response whose tail
+    // is lost right before close() is the common case of a short flow, and
+    // Linux probes in any state. One range check: the states are in order.
+    static_assert(State::established < State::fin_wait_1 && State::fin_wait_1 < State::fin_wait_2 &&
+                  State::fin_wait_2 < State::close_wait && State::close_wait < State::closing &&
+                  State::closing < State::last_ack);
+    const bool open = state_ >= State::established && state_ <= State::last_ack;
     return open && sack_ok_ && layer_->config().loss_probes && rec_.phase == Phase::open && backoff_ == 0 &&
            !tlp_outstanding_ && rtt_.has_sample();
 }

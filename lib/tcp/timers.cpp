@@ -30,8 +30,9 @@ void Connection::arm_retransmission(TimeNs now) noexcept {
     // Tail loss probe (RFC 8985 7.2): when the last segments of a flight
     // are lost no ACK will say so, and only the RTO, 200 ms at least and
     // often far more, would repair them. A probe after about two round
-    // trips draws the SACK that starts fast recovery instead. Only in
-    // the open state, with SACK and an RTT sample, one probe at a time.
+    // trips draws the SACK that starts fast recovery instead. Only outside
+    // recovery, with SACK and an RTT sample, one probe at a time
+    // (may_probe).
     if (!may_probe()) return arm_rto(now);
     reorder_armed_ = false;
     const std::uint32_t flight = flight_size();
