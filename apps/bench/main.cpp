@@ -10,8 +10,9 @@
 // DPDK's runtime directory) and no NIC.
 //
 // Loss: lanetcp's in-memory wire loses packets through the impairment model
-// (doc/impairment.md); Linux's veth through nftables, a rule on the output
-// hook of each namespace dropping that share of TCP packets. --impair SPEC
+// (doc/impairment.md); Linux's veth through nftables, a rule on the input
+// hook of each namespace dropping that share of TCP packets (not the output
+// hook: there a drop is no loss, see NftLoss). --impair SPEC
 // impairs lanetcp's wire in every case; its loss= (only) is mirrored on the
 // Linux side the same way.
 //
@@ -122,8 +123,13 @@ std::string join(const std::vector<std::string>& v) {
     return s;
 }
 
-// A share of the TCP packets each namespace sends dropped by nftables, for
-// one case; the table goes again with this object.
+// A share of the TCP packets each namespace receives dropped by nftables,
+// for one case; the table goes again with this object. The input hook, not
+// the output hook: a packet dropped on its sender's output hook never
+// leaves, and its TCP learns so at once (the transmit fails and the segment
+// simply goes again), so "loss" there costs the sender nothing. Dropped on
+// the receiver's input hook it is lost on the wire, as on lanetcp's
+// impaired wire.
 class NftLoss {
 public:
     NftLoss(std::vector<std::string> namespaces, double pct) : namespaces_(std::move(namespaces)) {
@@ -133,9 +139,9 @@ public:
         for (const auto& ns : namespaces_) {
             const std::vector<std::vector<std::string>> cmds = {
                 {"ip", "netns", "exec", ns, "nft", "add", "table", "inet", kTable},
-                {"ip", "netns", "exec", ns, "nft", "add", "chain", "inet", kTable, "out",
-                 "{ type filter hook output priority 0; }"},
-                {"ip", "netns", "exec", ns, "nft", "add", "rule", "inet", kTable, "out", "meta", "l4proto", "tcp",
+                {"ip", "netns", "exec", ns, "nft", "add", "chain", "inet", kTable, "in",
+                 "{ type filter hook input priority 0; }"},
+                {"ip", "netns", "exec", ns, "nft", "add", "rule", "inet", kTable, "in", "meta", "l4proto", "tcp",
                  "numgen", "random", "mod", "1000000", "<", std::to_string(ppm), "drop"},
             };
             for (const auto& cmd : cmds)
@@ -230,8 +236,8 @@ int main(int argc, char** argv) {
     std::string json_path, cores = "0,1", perf_linux, cases_text;
     std::uint16_t mtu = 65000;
     std::string request_size = "1", response_size = "1";
-    bool skip_linux = false, skip_lanetcp = false;
-    std::string impair_text, cc_text = "cubic", linux_cc;
+    bool skip_linux = false, skip_lanetcp = false, show_counters = false;
+    std::string impair_text, cc_text = "cubic", linux_cc, trace_dir;
     CLI::App app{"lanetcp-bench: lanetcp (two stacks over the in-memory wire) against Linux TCP (veth between two "
                  "namespaces), on the same two cores",
                  kName};
@@ -251,8 +257,11 @@ int main(int argc, char** argv) {
     app.add_option("--linux-congestion-control", linux_cc,
                    "Linux's (TCP_CONGESTION on both ends; default the same algorithm as lanetcp's: cubic, reno or "
                    "dctcp). Set, because a namespace inherits the host's default, which may be another (e.g. bbr)");
+    app.add_option("--trace-dir", trace_dir,
+                   "Write each case's lanetcp congestion trace (both stacks; doc/trace.md) to DIR/CASE.csv");
     app.add_option("--perf-linux", perf_linux, "lanetcp-perf-linux to run (default: next to this program)");
     app.add_flag("--skip-linux", skip_linux, "Measure lanetcp only");
+    app.add_flag("--counters", show_counters, "Print both lanetcp stacks' counters after each case");
     app.add_flag("--skip-lanetcp", skip_lanetcp, "Measure Linux only");
     try {
         app.parse(argc, argv);
@@ -355,6 +364,11 @@ int main(int argc, char** argv) {
                 if (mtu > 9000) lc.mbufs = 4095; // 64 KB each
                 lc.hard_limit_s = seconds + 60;
                 lc.congestion_control = *cc;
+                if (!trace_dir.empty()) {
+                    std::filesystem::create_directories(trace_dir);
+                    lc.trace_rows = EngineConfig::kDefaultTraceRows;
+                    lc.trace_csv = (std::filesystem::path(trace_dir) / (c.name + ".csv")).string();
+                }
                 lc.impair = impairment;
                 if (c.loss_pct > 0) lc.impair.loss_pct = c.loss_pct;
                 fmt::print("== {} lanetcp: {} connection(s), {} s{}\n", c.name, c.connections, seconds,
@@ -364,6 +378,10 @@ int main(int argc, char** argv) {
                 if (!lc.impair.active()) lanetcp_setup = out.description;
                 fmt::print("{}\n", format_summary(out.results));
                 if (!out.impairment.empty()) fmt::print("{}\n", out.impairment);
+                if (!out.trace_summary.empty()) fmt::print("{}\n", out.trace_summary);
+                if (show_counters)
+                    fmt::print("server stack counters:\n{}client stack counters:\n{}", out.server_counters,
+                               out.client_counters);
                 if (out.leaked_mbufs != 0) fmt::print("{}: warning: {} mbuf(s) leaked\n", kName, out.leaked_mbufs);
                 lanetcp_figures[i] = from_results(out.results);
             }

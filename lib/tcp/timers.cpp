@@ -36,9 +36,16 @@ void Connection::arm_retransmission(TimeNs now) noexcept {
     if (!may_probe()) return arm_rto(now);
     reorder_armed_ = false;
     const std::uint32_t flight = flight_size();
-    // 7.2: 2 SRTT; with one segment out, room for the peer's delayed ACK.
-    TimeNs pto = 2 * rtt_.srtt() + (flight <= snd_.mss ? 200 * kNsPerMs : 0);
-    pto = std::clamp<TimeNs>(pto, 10 * kNsPerMs, rtt_.backed_off(0));
+    // 7.2: 2 SRTT; with one segment out, room for the peer's delayed ACK
+    // (WCDelAckT); never later than the RTO. Otherwise a margin of two timer
+    // ticks, as Linux's TCP_TIMEOUT_MIN (2 jiffies at HZ=1000), where the
+    // TLP draft had a 10 ms floor: at data-centre round trips of tens of
+    // microseconds that floor, not the round trip, set how long every tail
+    // loss stalled the flow.
+    constexpr TimeNs kWorstCaseDelayedAck = 200 * kNsPerMs;
+    constexpr TimeNs kTimerMargin = 2 * kNsPerMs;
+    TimeNs pto = 2 * rtt_.srtt() + (flight <= snd_.mss ? kWorstCaseDelayedAck : kTimerMargin);
+    pto = std::min(pto, rtt_.backed_off(0));
     probe_armed_ = true;
     probe_armed_at_ = now;
     rtx_armed_at_ = now;
