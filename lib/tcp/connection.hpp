@@ -331,7 +331,7 @@ private:
     // (inline in tcp_layer.hpp).
     bool may_probe() const noexcept;
     void send_loss_probe(TimeNs now) noexcept;
-    void ack_scheduling(bool full_segment, TimeNs now) noexcept;
+    void ack_scheduling(std::uint32_t len, TimeNs now) noexcept; // after `len` new bytes in order
 
     // ---- giving up: orphans, user timeout (give_up.cpp) ----
     void become_orphan() noexcept;
@@ -449,7 +449,10 @@ private:
         std::uint32_t unconsumed_mem = 0; // the memory those bytes pin (truesize)
         std::uint32_t buffer = 65535;     // the window asked for, as the shift can say it
         std::uint8_t wscale = 0;          // our shift (RFC 7323 2): applied to windows we send
-        std::uint8_t segments_since_ack = 0;
+        // The peer's full segment size as its segments show it (Linux's
+        // icsk_ack.rcv_mss): the largest yet, never above our MSS, 536
+        // (TCP_MSS_DEFAULT) until a larger one comes.
+        std::uint16_t mss = 536;
         bool ack_pending = false;  // an ACK is owed; sent at the end of the event unless data carries it
         // D-SACK (RFC 2883): a duplicate to report in the next ACK's first block.
         bool dsack_pending = false;

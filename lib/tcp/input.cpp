@@ -537,7 +537,7 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
     layer_->counters().tcp_rx_bytes.add(len);
     pending_.data = seg.payload;
     seg.payload = Chunk{};
-    if (reassembly_.empty()) return ack_scheduling(len >= snd_.mss, now);
+    if (reassembly_.empty()) return ack_scheduling(len, now);
 
     // The hole before held data may have filled: take what now follows on,
     // each in the node that held it.

@@ -131,7 +131,6 @@ void Connection::fill_common(OutSegment& out, TimeNs now) noexcept {
     rcv_.wup = rcv_.nxt;
     fill_options(out.options, now);
     // Whatever we send carries the latest ACK: no separate one is owed.
-    rcv_.segments_since_ack = 0;
     rcv_.ack_pending = false;
     if (delack_timer_.armed()) layer_->timers().cancel(delack_timer_);
 }
@@ -243,11 +242,16 @@ void Connection::send_syn(TimeNs now) noexcept {
     if (!rtx_timer_.armed()) arm_rto(now);
 }
 
-void Connection::ack_scheduling(bool full_segment, TimeNs now) noexcept {
+void Connection::ack_scheduling(std::uint32_t len, TimeNs now) noexcept {
     // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full-sized
-    // segment; otherwise within the delayed-ACK time.
-    if (full_segment) ++rcv_.segments_since_ack;
-    if (rcv_.segments_since_ack >= 2) {
+    // segment; otherwise within the delayed-ACK time. Counted in bytes, as
+    // Linux's __tcp_ack_snd_check: more than one full segment's worth not yet
+    // acknowledged (RCV.NXT past what the last ACK said) is ACKed now. A
+    // count of full segments missed a full one followed by a short one (the
+    // end of what the sender's buffer held): with the ACK before them lost,
+    // the sender waited out our 40 ms delayed ACK, again and again at 1% loss.
+    if (len > rcv_.mss) rcv_.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(len, layer_->local_mss()));
+    if (static_cast<std::uint32_t>(wire::seq_diff(rcv_.nxt, rcv_.wup)) > rcv_.mss) {
         rcv_.ack_pending = true;
     } else if (!delack_timer_.armed()) {
         layer_->timers().arm(delack_timer_, now + layer_->config().delayed_ack);
