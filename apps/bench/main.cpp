@@ -16,6 +16,13 @@
 // impairs lanetcp's wire in every case; its loss= (only) is mirrored on the
 // Linux side the same way.
 //
+// Buffers: Linux sizes a connection's buffers by autotuning, its sender's up
+// to tcp_wmem's maximum (4 MB by default); lanetcp's are fixed per
+// connection (tcp.send_buffer, tcp.receive_buffer: limits, not allocations).
+// Both stacks here get that ceiling, 4 MB, unless --buffer says otherwise:
+// with the stack's default 256 KB and 64 KB segments only four are in
+// flight, and under loss every lost retransmission is a timeout.
+//
 // Congestion control: both sides run the same algorithm, CUBIC unless
 // --congestion-control says otherwise; Linux's is set with TCP_CONGESTION,
 // since a namespace inherits the host's default, which may be another (a host
@@ -23,6 +30,7 @@
 //
 //   lanetcp-bench [--seconds 5] [--json FILE] [--cores 0,1] [--mtu 65000] [--impair SPEC]
 //                 [--congestion-control cubic|newreno|dctcp] [--linux-congestion-control NAME]
+//                 [--buffer 4M] [--trace-dir DIR] [--counters]
 //
 // The in-memory wire has no MTU: --mtu sets both stacks' MTU and MSS, and
 // the veth pair's MTU; the output says which. The default, 65000, lets the
@@ -237,7 +245,7 @@ int main(int argc, char** argv) {
     std::uint16_t mtu = 65000;
     std::string request_size = "1", response_size = "1";
     bool skip_linux = false, skip_lanetcp = false, show_counters = false;
-    std::string impair_text, cc_text = "cubic", linux_cc, trace_dir;
+    std::string impair_text, cc_text = "cubic", linux_cc, trace_dir, buffer_text = "4M";
     CLI::App app{"lanetcp-bench: lanetcp (two stacks over the in-memory wire) against Linux TCP (veth between two "
                  "namespaces), on the same two cores",
                  kName};
@@ -257,6 +265,10 @@ int main(int argc, char** argv) {
     app.add_option("--linux-congestion-control", linux_cc,
                    "Linux's (TCP_CONGESTION on both ends; default the same algorithm as lanetcp's: cubic, reno or "
                    "dctcp). Set, because a namespace inherits the host's default, which may be another (e.g. bbr)");
+    app.add_option("--buffer", buffer_text,
+                   "lanetcp's tcp.send_buffer and tcp.receive_buffer in every case (K/M suffixes; default 4M, the "
+                   "ceiling Linux's autotuning gives its sender, tcp_wmem's maximum; the stack's own default is "
+                   "256K)");
     app.add_option("--trace-dir", trace_dir,
                    "Write each case's lanetcp congestion trace (both stacks; doc/trace.md) to DIR/CASE.csv");
     app.add_option("--perf-linux", perf_linux, "lanetcp-perf-linux to run (default: next to this program)");
@@ -276,6 +288,19 @@ int main(int argc, char** argv) {
     } catch (const std::exception&) {
         fmt::print(stderr, "{}: error: --request-size/--response-size: sizes from 1 to 1G\n", kName);
         return 2;
+    }
+    std::uint32_t buffer = 0;
+    {
+        std::uint64_t v = 0;
+        try {
+            v = parse_size(buffer_text);
+        } catch (const std::exception&) {
+        }
+        if (v < 4096 || v > (1u << 30)) {
+            fmt::print(stderr, "{}: error: --buffer {}: a size from 4K to 1G\n", kName, buffer_text);
+            return 2;
+        }
+        buffer = static_cast<std::uint32_t>(v);
     }
     impair::Spec impairment;
     try {
@@ -364,6 +389,7 @@ int main(int argc, char** argv) {
                 if (mtu > 9000) lc.mbufs = 4095; // 64 KB each
                 lc.hard_limit_s = seconds + 60;
                 lc.congestion_control = *cc;
+                lc.send_buffer = lc.receive_buffer = buffer;
                 if (!trace_dir.empty()) {
                     std::filesystem::create_directories(trace_dir);
                     lc.trace_rows = EngineConfig::kDefaultTraceRows;
@@ -375,7 +401,8 @@ int main(int argc, char** argv) {
                            lc.impair.active() ? ", impaired wire: " + impair::to_string(lc.impair) : "");
                 std::fflush(stdout);
                 const LoopbackOutcome out = run_loopback(o, lc);
-                if (!lc.impair.active()) lanetcp_setup = out.description;
+                if (!lc.impair.active())
+                    lanetcp_setup = fmt::format("{}; send and receive buffers {} KB", out.description, buffer / 1024);
                 fmt::print("{}\n", format_summary(out.results));
                 if (!out.impairment.empty()) fmt::print("{}\n", out.impairment);
                 if (!out.trace_summary.empty()) fmt::print("{}\n", out.trace_summary);
@@ -493,6 +520,7 @@ int main(int argc, char** argv) {
         if (a.ran) row["lanetcp_mss"] = a.mss;
         if (b.ran) row["linux_mss"] = b.mss;
         if (a.ran) row["lanetcp_congestion_control"] = std::string(tcp::cc::name(*cc));
+        if (a.ran) row["lanetcp_buffer"] = buffer;
         if (b.ran) row["linux_congestion_control"] = linux_cc;
         row["complete"] = (a.ran || skip_lanetcp) && (b.ran || skip_linux) && (!a.ran || a.complete) &&
                           (!b.ran || b.complete);

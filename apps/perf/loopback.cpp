@@ -45,6 +45,8 @@ Config stack_config(const char* address, const LoopbackConfig& lc) {
     c.tcp.ephemeral_last = 65535;
     c.tcp.congestion_control = lc.congestion_control;
     c.tcp.ecn = lc.ecn;
+    if (lc.send_buffer != 0) c.tcp.send_buffer = lc.send_buffer;
+    if (lc.receive_buffer != 0) c.tcp.receive_buffer = lc.receive_buffer;
     c.tcp.trace_rows = lc.trace_rows;
     return c;
 }

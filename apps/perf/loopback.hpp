@@ -30,6 +30,9 @@ struct LoopbackConfig {
     // Both stacks' (from --congestion-control / --config).
     tcp::cc::Algorithm congestion_control = tcp::cc::Algorithm::cubic;
     tcp::EcnMode ecn = tcp::EcnMode::accept;
+    // Both stacks' tcp.send_buffer and tcp.receive_buffer; 0: the default.
+    std::uint32_t send_buffer = 0;
+    std::uint32_t receive_buffer = 0;
     std::uint32_t trace_rows = 0;         // tcp.trace_rows for both stacks
     std::string trace_csv;                // both stacks' congestion traces, written at the end
 };

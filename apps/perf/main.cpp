@@ -115,6 +115,8 @@ int run_loopback_mode(const CommandLine& cl, const ClientOptions& options, const
         lc.impair = impairment;
         lc.congestion_control = cl.config.tcp.congestion_control; // --congestion-control, tcp.congestion_control
         lc.ecn = cl.config.tcp.ecn;
+        lc.send_buffer = cl.config.tcp.send_buffer;       // tcp.send_buffer (--config)
+        lc.receive_buffer = cl.config.tcp.receive_buffer; // tcp.receive_buffer
         lc.trace_rows = cl.config.tcp.trace_rows;
         lc.trace_csv = cl.config.engine.trace_csv;
         const LoopbackOutcome out = run_loopback(options, lc);
