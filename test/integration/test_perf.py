@@ -126,6 +126,12 @@ def loopback_checks(checks, tmp):
                     check=False, timeout=30)
     checks.eq(p.returncode, 2, "--impair loss=1: exit code 2")
     checks.check("expected a percentage" in p.stderr, "--impair loss=1: the reason on stderr", p.stderr.strip())
+    # A congestion control the kernel does not have fails at start-up, with the reason.
+    p = harness.run([binary("lanetcp-perf-linux", "LANETCP_PERF_LINUX"), "--client", "127.0.0.1", "--seconds", "1",
+                     "--congestion-control", "no_such_cc"], check=False, timeout=30)
+    checks.eq(p.returncode, 1, "lanetcp-perf-linux --congestion-control no_such_cc: exit code 1")
+    checks.check("TCP_CONGESTION no_such_cc" in p.stderr, "--congestion-control no_such_cc: the reason on stderr",
+                 p.stderr.strip())
 
 
 class LinuxServer:
@@ -253,6 +259,11 @@ def bench_checks(checks, tmp):
             checks.check(isinstance(v, (int, float)) and v > 0, f"bench {r.get('case')}: {key} positive", repr(v))
         checks.check(r.get("unit") in ("Gbit/s", "transactions/s", "connections/s"), f"bench {r.get('case')}: unit",
                      repr(r.get("unit")))
+        # Both sides run CUBIC (Linux's set with TCP_CONGESTION, not the
+        # host's default), and lanetcp the 4 MB buffers the bench says.
+        checks.eq(r.get("lanetcp_congestion_control"), "cubic", f"bench {r.get('case')}: lanetcp's congestion control")
+        checks.eq(r.get("linux_congestion_control"), "cubic", f"bench {r.get('case')}: Linux's congestion control")
+        checks.eq(r.get("lanetcp_buffer"), 4 << 20, f"bench {r.get('case')}: lanetcp's buffers")
         if isinstance(r.get("lanetcp"), (int, float)) and isinstance(r.get("linux"), (int, float)) and r["linux"]:
             checks.check(abs(r["ratio"] - r["lanetcp"] / r["linux"]) < 1e-6 * max(1, r["ratio"]),
                          f"bench {r.get('case')}: ratio == lanetcp / linux")
