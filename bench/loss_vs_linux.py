@@ -21,6 +21,11 @@ did not, or did not finish within --timeout.
   sudo bench/loss_vs_linux.py --cases 5:2M --trace-dir /tmp/t
   sudo bench/loss_vs_linux.py --smoke               # 5% of 1 MB, lanetcp only
   sudo bench/loss_vs_linux.py --linux-cc bbr        # Linux with BBR (default cubic, as lanetcp)
+  sudo bench/loss_vs_linux.py --buffer 0            # lanetcp with its own 256 KB buffers
+
+Linux autotunes each socket's buffers up to tcp_wmem's and tcp_rmem's maxima
+(4 MB and 6 MB or more); lanetcp's are fixed. As lanetcp-bench, this gives
+lanetcp-echo a 4 MB send and receive buffer (--buffer) unless told otherwise.
 
 --trace-dir keeps lanetcp-echo's congestion trace (doc/trace.md), its output
 and both servers' counters for each case. Needs root, nft, nc (netcat-openbsd),
@@ -94,6 +99,27 @@ def parse_cases(text):
         loss, _, size = part.partition(":")
         out.append((float(loss), parse_size(size or "20M")))
     return out
+
+
+def with_buffers(config_text, size):
+    """A lanetcp TOML configuration: config_text with tcp.send_buffer and
+    tcp.receive_buffer set to size (added to its [tcp] table, or in one of
+    their own). Refuses a configuration that sets either already."""
+    lines = config_text.splitlines()
+    for line in lines:
+        key = line.split("=", 1)[0].strip()
+        if key in ("send_buffer", "receive_buffer"):
+            raise ValueError(f"the configuration sets {key}; give --buffer 0 to keep it")
+    keys = [f"send_buffer = {size}", f"receive_buffer = {size}"]
+    for i, line in enumerate(lines):
+        if line.strip() == "[tcp]":
+            return "\n".join(lines[:i + 1] + keys + lines[i + 1:]) + "\n"
+    return "\n".join(lines + ["[tcp]"] + keys) + "\n"
+
+
+def seconds(s):
+    """Milliseconds show below a second (a 20 MB echo takes 60-90 ms)."""
+    return f"{s:.3f} s" if s < 1 else f"{s:.2f} s"
 
 
 def human(n):
@@ -222,7 +248,11 @@ def echo_through(setup, ip, src, dst, timeout, stall):
         if why:
             kill_group(p)
             break
-        time.sleep(0.01)
+        try:
+            # Wakes as nc exits: the figure is not rounded up to a 10 ms sleep.
+            p.wait(timeout=0.01)
+        except subprocess.TimeoutExpired:
+            pass
     secs = time.monotonic() - t0
     if why is None and p.returncode != 0:
         why = f"nc exit code {p.returncode}: {p.stderr.read().decode(errors='replace').strip()}"
@@ -352,7 +382,11 @@ def main():
     ap.add_argument("--trace-dir", help="keep lanetcp-echo's congestion trace (CSV) and counters (JSON) here")
     ap.add_argument("--pcap", action="store_true", help="with --trace-dir: tcpdump in the client's namespace too")
     ap.add_argument("--json", help="write every run's figures and counters to FILE")
-    ap.add_argument("--config", help="lanetcp-echo's TOML configuration (e.g. a larger tcp.send_buffer)")
+    ap.add_argument("--config", help="lanetcp-echo's TOML configuration")
+    ap.add_argument("--buffer", default="4M",
+                    help="lanetcp-echo's tcp.send_buffer and tcp.receive_buffer (K/M suffixes; default 4M, the "
+                         "ceiling Linux's autotuning gives the sender, tcp_wmem's maximum, as lanetcp-bench's "
+                         "--buffer; 0: the configuration's or the stack's own, 256 KB)")
     args = ap.parse_args()
     if args.smoke:
         args.cases, args.no_linux = args.cases or "5:1M", True
@@ -369,6 +403,17 @@ def main():
         os.makedirs(args.trace_dir, exist_ok=True)
     cases = parse_cases(args.cases)
     tmp = harness.tempdir("lossvl")
+    args.buffer_bytes = parse_size(args.buffer)
+    if args.buffer_bytes:
+        text = open(args.config).read() if args.config else ""
+        try:
+            text = with_buffers(text, args.buffer_bytes)
+        except ValueError as e:
+            print(f"loss_vs_linux: {args.config}: {e}", file=sys.stderr)
+            return 2
+        args.config = os.path.join(tmp, "buffers.toml")
+        with open(args.config, "w") as f:
+            f.write(text)
     rows, runs, failed = [], [], False
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt("SIGTERM")))
     try:
@@ -379,9 +424,9 @@ def main():
                 for r in range(args.repeat):
                     tag = f"loss{loss:g}-{r}"
                     res = run_lanetcp(setup, args, loss, size, src, tag)
-                    res.update(case="lanetcp", loss=loss, bytes=size, run=r)
+                    res.update(case="lanetcp", loss=loss, bytes=size, run=r, lanetcp_buffer=args.buffer_bytes or None)
                     runs.append(res)
-                    print(f"[{loss:g}% {human(size)}] lanetcp: {res['secs']:.2f} s"
+                    print(f"[{loss:g}% {human(size)}] lanetcp: {seconds(res['secs'])}"
                           + (f" FAILED: {res['why']}" if res["why"] else "") + f"; {nft_text(res['nft'])}; "
                           + " ".join(f"{k}={res['counters'].get(k)}" for k in LANETCP_KEYS
                                      if k in res["counters"]), flush=True)
@@ -392,7 +437,7 @@ def main():
                     res = run_linux(setup, args, loss, size, src, tag)
                     res.update(case="linux", loss=loss, bytes=size, run=r, linux_cc=args.linux_cc)
                     runs.append(res)
-                    print(f"[{loss:g}% {human(size)}] Linux ({args.linux_cc}): {res['secs']:.2f} s"
+                    print(f"[{loss:g}% {human(size)}] Linux ({args.linux_cc}): {seconds(res['secs'])}"
                           + (f" FAILED: {res['why']}" if res["why"] else "") + f"; {nft_text(res['nft'])}; server "
                           + " ".join(f"{k}={res['server'].get(k, 0)}" for k in LINUX_KEYS), flush=True)
                     failed |= res["why"] is not None
@@ -404,8 +449,9 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
     def secs(s):
-        return "-" if s is None else ("failed" if s == float("inf") else f"{s:.2f} s")
-    print(f"\n| loss each way | bytes | lanetcp-echo | Linux echo server ({args.linux_cc}) | lanetcp / Linux |")
+        return "-" if s is None else ("failed" if s == float("inf") else seconds(s))
+    ours_label = f"lanetcp-echo ({human(args.buffer_bytes)} buffers)" if args.buffer_bytes else "lanetcp-echo"
+    print(f"\n| loss each way | bytes | {ours_label} | Linux echo server ({args.linux_cc}) | lanetcp / Linux |")
     print("|---|---|---|---|---|")
     for loss, size, ours, theirs in rows:
         ratio = "-"
@@ -414,7 +460,9 @@ def main():
         print(f"| {loss:g}% | {human(size)} | {secs(ours)} | {secs(theirs)} | {ratio} |")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": [{"loss": l, "bytes": b, "lanetcp_s": o, "linux_s": t} for l, b, o, t in rows],
+            json.dump({"rows": [{"loss": l, "bytes": b, "lanetcp_s": o, "linux_s": t,
+                                 "lanetcp_buffer": args.buffer_bytes or None, "linux_cc": args.linux_cc}
+                                for l, b, o, t in rows],
                        "runs": runs}, f, indent=1, default=str)
     if args.trace_dir:
         with open(os.path.join(args.trace_dir, "runs.json"), "w") as f:

@@ -84,11 +84,13 @@ void Connection::consumed(std::uint32_t n) noexcept {
     if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) return;
     // Tell the peer when the window opens by a useful amount, above all out
     // of a (nearly) closed window, or it may wait for a persist probe.
+    // And, as Linux's tcp_cleanup_rbuf, send the ACK for more than one full
+    // segment that ack_if_window_keeps_up held back while nothing was consumed.
     const std::uint32_t current = rcv_wnd();
     const std::uint32_t free = receive_space();
     const std::uint32_t mss = layer_->local_mss();
-    if (free >= current + 2u * mss || (current < mss && free >= mss)) {
-        rcv_.ack_pending = true;
+    if (free >= current + 2u * mss || (current < mss && free >= mss) || rcv_.ack_due == AckDue::if_window_keeps_up) {
+        rcv_.ack_due = AckDue::now;
         layer_->end_app_call(*this);
     }
 }

@@ -332,6 +332,7 @@ private:
     bool may_probe() const noexcept;
     void send_loss_probe(TimeNs now) noexcept;
     void ack_scheduling(std::uint32_t len, TimeNs now) noexcept; // after `len` new bytes in order
+    void send_due_ack(TimeNs now) noexcept;                      // at the event's end, as rcv_.ack_due says
 
     // ---- giving up: orphans, user timeout (give_up.cpp) ----
     void become_orphan() noexcept;
@@ -424,6 +425,9 @@ private:
     FourTuple tuple_{};
     State state_ = State::closed;
 
+    // What ACK the end of the event owes (ReceiveState::ack_due).
+    enum class AckDue : std::uint8_t { no, if_window_keeps_up, now };
+
     // Send sequence space (RFC 9293 3.3.1), as Seastar's tcb::_snd.
     struct SendState {
         // max is the highest sequence number ever sent: after a timeout nxt
@@ -453,7 +457,10 @@ private:
         // icsk_ack.rcv_mss): the largest yet, never above our MSS, 536
         // (TCP_MSS_DEFAULT) until a larger one comes.
         std::uint16_t mss = 536;
-        bool ack_pending = false;  // an ACK is owed; sent at the end of the event unless data carries it
+        // An ACK owed, sent at the end of the event unless data carries it:
+        // at once, or (more than one full segment unacknowledged) if the
+        // window keeps up (send_due_ack).
+        AckDue ack_due = AckDue::no;
         // D-SACK (RFC 2883): a duplicate to report in the next ACK's first block.
         bool dsack_pending = false;
         wire::SackBlock dsack{};

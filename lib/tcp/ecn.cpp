@@ -76,7 +76,7 @@ void Connection::ecn_input_agreed(const InSegment& seg) noexcept {
     if (seg.flags.cwr()) {
         c.tcp_ecn_cwr_received.add();
         ecn_.demand_cwr = false;
-        if (seg.payload.length > 0) rcv_.ack_pending = true;
+        if (seg.payload.length > 0) rcv_.ack_due = AckDue::now;
     }
     // 6.1.3: a CE on data (pure ACKs are never ECT) starts the echo. The
     // first CE is answered at once, so the sender hears of it within an RTT
@@ -85,7 +85,7 @@ void Connection::ecn_input_agreed(const InSegment& seg) noexcept {
         c.tcp_ecn_ce_received.add();
         if (!ecn_.demand_cwr) {
             ecn_.demand_cwr = true;
-            rcv_.ack_pending = true;
+            rcv_.ack_due = AckDue::now;
         }
     }
 }

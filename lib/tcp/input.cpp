@@ -33,7 +33,7 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
     // RST is taken whatever its timestamp (5.3 R1's exception).
     if (!seg.flags.rst() && paws_reject(seg, now)) {
         layer_->counters().drop(Drop::tcp_paws);
-        if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_paws)) rcv_.ack_pending = true;
+        if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_paws)) rcv_.ack_due = AckDue::now;
         seg.payload.release();
         return;
     }
@@ -47,7 +47,7 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
                                                                 static_cast<std::uint32_t>(seq_diff(rcv_.nxt, seg.seq))));
             // Answered (rate-limited for pure ACKs: an ACK war between two
             // stacks that disagree must not run at wire speed).
-            if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_seq)) rcv_.ack_pending = true;
+            if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_seq)) rcv_.ack_due = AckDue::now;
         }
         seg.payload.release();
         return;
@@ -72,7 +72,7 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
         seg.seq + 1 == rcv_.nxt && seg.ack == snd_.nxt && seg.payload.length == 0) {
         seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::syn.bits)};
         seg.seq += 1;
-        rcv_.ack_pending = true;
+        rcv_.ack_due = AckDue::now;
     }
     // Fourth: SYN in a synchronized state. RFC 5961 4.2: challenge ACK. A
     // retransmitted SYN in SYN_RECEIVED means our SYN-ACK was lost.
@@ -109,13 +109,13 @@ void Connection::input(InSegment& seg, TimeNs now) noexcept {
         // All of it arrived before: our ACK was lost, so repeat it at once
         // (Linux's tcp_data_queue). A retransmitted FIN in TIME_WAIT also
         // restarts the 2*MSL wait (RFC 9293 3.10.7.4, eighth check).
-        rcv_.ack_pending = true;
+        rcv_.ack_due = AckDue::now;
         if (state_ == State::time_wait && seg.flags.fin())
             layer_->timers().arm(time_wait_timer_, now + layer_->config().time_wait);
     }
     // Data past the right edge (a zero-window probe carrying a byte, say)
     // is dropped; the ACK tells the sender where the window is.
-    if (trim_to_window(seg)) rcv_.ack_pending = true;
+    if (trim_to_window(seg)) rcv_.ack_due = AckDue::now;
     ecn_input(seg); // CE and CWR, on what is left of the segment
 
     // Seventh: text. Eighth: FIN, once everything before it has arrived.
@@ -178,13 +178,13 @@ void Connection::challenge_ack(TimeNs now) noexcept {
         layer_->counters().tcp_ack_skipped_challenge.add();
         return;
     }
-    if (layer_->challenge_ack_allowed(now)) rcv_.ack_pending = true;
+    if (layer_->challenge_ack_allowed(now)) rcv_.ack_due = AckDue::now;
 }
 
 void Connection::note_duplicate(SeqNum seq, std::uint32_t len) noexcept {
     if (!sack_ok_ || len == 0) return;
     // At once: the peer resent what we had, so it may be waiting on us.
-    rcv_.ack_pending = true;
+    rcv_.ack_due = AckDue::now;
     rcv_.dsack_pending = true;
     rcv_.dsack = wire::SackBlock{seq, seq + len};
 }
@@ -272,7 +272,7 @@ void Connection::input_syn_sent(InSegment& seg, TimeNs now) noexcept {
     pending_.established = true;
     if (opts_.keepalive)
         set_keepalive(true, opts_.keepalive_idle, opts_.keepalive_interval, opts_.keepalive_count);
-    rcv_.ack_pending = true; // the third segment of the handshake (data may carry it)
+    rcv_.ack_due = AckDue::now; // the third segment of the handshake (data may carry it)
 }
 
 void Connection::input_rst(const InSegment&) noexcept {
@@ -321,7 +321,7 @@ bool Connection::input_ack(const InSegment& seg, TimeNs now) noexcept {
 
     if (seq_gt(seg.ack, snd_.max)) { // acknowledges what was never sent
         layer_->counters().drop(Drop::tcp_bad_ack);
-        if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_bad_ack)) rcv_.ack_pending = true;
+        if (answer_invalid(seg, now, layer_->counters().tcp_ack_skipped_bad_ack)) rcv_.ack_due = AckDue::now;
         return false;
     }
     // RFC 5961 5.2: an ACK older than any window we could have had.
@@ -519,7 +519,7 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
         layer_->counters().drop(Drop::tcp_rcv_memory);
         seg.payload.release();
         seg.flags = TcpFlags{static_cast<std::uint8_t>(seg.flags.bits & ~tf::fin.bits)};
-        rcv_.ack_pending = true;
+        rcv_.ack_due = AckDue::now;
         return;
     }
     if (seg.seq != rcv_.nxt) {
@@ -547,7 +547,7 @@ void Connection::input_data(InSegment& seg, TimeNs now) noexcept {
         rcv_.unconsumed_mem += n.chunk.truesize;
         layer_->counters().tcp_rx_bytes.add(n.chunk.length);
     });
-    rcv_.ack_pending = true; // RFC 5681 4.2: a segment that fills a hole is ACKed at once
+    rcv_.ack_due = AckDue::now; // RFC 5681 4.2: a segment that fills a hole is ACKed at once
     if (fin) input_fin(now);
 }
 
@@ -603,7 +603,7 @@ void Connection::remember_held(SeqNum seq) noexcept {
 }
 
 void Connection::hold(SeqNum seq, Chunk data, bool fin) noexcept {
-    rcv_.ack_pending = true;
+    rcv_.ack_due = AckDue::now;
     const std::uint32_t len = data.length;
     const auto r = reassembly_.insert(seq, data, fin, rcv_.nxt, layer_->held_segments(), kMaxHeldSegments);
     // Its block goes first in the next ACK (after a D-SACK, RFC 2883 4.1.3).
@@ -619,7 +619,7 @@ void Connection::hold(SeqNum seq, Chunk data, bool fin) noexcept {
 
 void Connection::input_fin(TimeNs now) noexcept {
     rcv_.nxt += 1;
-    rcv_.ack_pending = true;
+    rcv_.ack_due = AckDue::now;
     pending_.peer_fin = true;
     switch (state_) {
     case State::syn_received:

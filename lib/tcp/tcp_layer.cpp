@@ -90,7 +90,7 @@ void TcpLayer::end_event(Connection& c, TimeNs now) noexcept {
     c.dispatch(now);
     if (!c.dead_) {
         c.push(now);
-        if (c.rcv_.ack_pending) c.send_ack(now);
+        if (c.rcv_.ack_due != Connection::AckDue::no) c.send_due_ack(now);
     }
     if (c.dead_)
         release(c);

@@ -222,13 +222,19 @@ TEST_F(OneLayer, WindowShrinksUntilConsumedThenAnUpdateReopensIt) {
             ++acks;
             EXPECT_TRUE(is_segment(s, tf::ack, our_nxt, seq, 0));
             EXPECT_EQ(s.window, 65535 - total) << "the right edge stays put while nothing is consumed";
+            // Every second segment's ACK goes at once while half the buffer
+            // is free; past that it is held (it would only shrink the
+            // window), until the one that closes the window.
+            EXPECT_TRUE(s.window >= 65535 / 2 || s.window < 1460) << "window " << s.window;
             last_window = s.window;
         }
     }
-    EXPECT_EQ(acks, 22);
+    // 11 while half the buffer was free, and the one that left less than a
+    // segment (44 segments in, 1295 bytes free).
+    EXPECT_EQ(acks, 12);
+    EXPECT_EQ(last_window, 1295);
     at(40 * kMs); // the last, odd segment's delayed ACK
     EXPECT_TRUE(is_segment(only_one(), tf::ack, our_nxt, seq, 0, 0));
-    (void)last_window;
     EXPECT_EQ(app.unconsumed, 65535u);
 
     // More data does not fit: dropped, and the ACK says so.
